@@ -1,0 +1,88 @@
+#include "api/app.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <filesystem>
+#include <fmt/format.h>
+#include <thread>
+
+#include "api/health_routes.h"
+#include "api/web_routes.h"
+#include "http/access_log.h"
+#include "http/api_key_auth.h"
+#include "http/cors.h"
+#include "http/request_id.h"
+#include "http/static_files.h"
+
+namespace scribepod::api {
+
+App::App(const config::Config& config)
+    : config_(config), connections_(std::make_shared<std::function<std::size_t()>>()) {
+  chain_.add(std::make_unique<http::RequestIdMiddleware>());
+  if (config.log.access_log) chain_.add(std::make_unique<http::AccessLogMiddleware>());
+  chain_.add(std::make_unique<http::CorsMiddleware>(config.cors.allowed_origins, config.cors.max_age));
+  chain_.add(std::make_unique<http::ApiKeyMiddleware>(config.auth.api_keys, config.auth.admin_key));
+  if (config.rate_limit.enabled) {
+    per_client_ = std::make_unique<http::TokenBucketLimiter>(
+        config.rate_limit.per_client_rps, config.rate_limit.per_client_burst,
+        config.rate_limit.max_tracked_clients);
+    per_session_ = std::make_unique<http::TokenBucketLimiter>(
+        config.rate_limit.per_session_rps, config.rate_limit.per_session_burst,
+        config.rate_limit.max_tracked_clients);
+    chain_.add(std::make_unique<http::RateLimitMiddleware>(*per_client_, *per_session_));
+  }
+
+  add_health_routes(router_, HealthSources{
+                                 .readiness = &readiness_,
+                                 .started = started_,
+                                 .environment = config.server.environment,
+                                 // Conversations arrive with the mind; none exist yet.
+                                 .active_sessions = [] { return std::size_t{0}; },
+                                 .active_connections =
+                                     [c = connections_] { return *c ? (*c)() : std::size_t{0}; },
+                             });
+  const std::string web_root = resolve_static_dir(config);
+  add_web_routes(router_, std::make_shared<http::StaticFiles>(web_root), web_root);
+}
+
+void App::set_connection_counter(std::function<std::size_t()> counter) {
+  *connections_ = std::move(counter);
+}
+
+http::ServerOptions App::server_options() const {
+  const auto& s = config_.server;
+  http::ServerOptions o;
+  o.host = s.host;
+  o.port = s.port;
+  o.threads = s.threads > 0 ? s.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.max_connections = s.max_connections;
+  o.max_header_bytes = s.max_header_bytes;
+  o.max_body_bytes = s.max_body_bytes;
+  o.read_timeout = s.read_timeout;
+  o.idle_timeout = s.idle_timeout;
+  o.write_timeout = s.write_timeout;
+  o.shutdown_grace = s.shutdown_grace;
+  o.production = s.environment == "production";
+  return o;
+}
+
+Status check_exposure(const config::Config& config) {
+  const std::string& host = config.server.host;
+  boost::system::error_code ec;
+  const auto addr = boost::asio::ip::make_address(host, ec);
+  const bool loopback = host == "localhost" || (!ec && addr.is_loopback());
+  const bool has_keys = !config.auth.api_keys.empty();
+  if (loopback || has_keys || config.server.allow_unauthenticated) return {};
+  return Error::invalid_config(fmt::format(
+      "refusing to serve without API keys on non-loopback address {}: set API_KEY (or "
+      "auth.api_keys_file), listen on 127.0.0.1, or pass --allow-unauthenticated",
+      host));
+}
+
+std::string resolve_static_dir(const config::Config& config) {
+  if (!config.server.static_dir.empty()) return config.server.static_dir;
+  std::error_code ec;
+  if (std::filesystem::is_directory("web/dist", ec)) return "web/dist";
+  return SCRIBEPOD_SHARE_DIR "/web";
+}
+
+}  // namespace scribepod::api

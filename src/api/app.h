@@ -1,0 +1,53 @@
+// App: Scribepod's HTTP front, assembled from the configuration: the
+// middleware chain (request id, access log, CORS, API keys, rate limits),
+// the routes, and the registry that /ready reports from. The `serve`
+// command owns one App and runs an http::Server over it.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "config/config.h"
+#include "core/readiness.h"
+#include "core/result.h"
+#include "http/middleware.h"
+#include "http/rate_limiter.h"
+#include "http/router.h"
+#include "http/server.h"
+
+namespace scribepod::api {
+
+class App {
+ public:
+  explicit App(const config::Config& config);
+
+  const http::Router& router() const { return router_; }
+  http::Router& router() { return router_; }
+  const http::MiddlewareChain& chain() const { return chain_; }
+  Readiness& readiness() { return readiness_; }
+
+  // Server options from the configuration (threads resolved).
+  http::ServerOptions server_options() const;
+  // Connect the connection gauge once a server exists.
+  void set_connection_counter(std::function<std::size_t()> counter);
+
+ private:
+  const config::Config& config_;
+  Readiness readiness_;
+  http::Router router_;
+  http::MiddlewareChain chain_;
+  std::unique_ptr<http::TokenBucketLimiter> per_client_;
+  std::unique_ptr<http::TokenBucketLimiter> per_session_;
+  std::shared_ptr<std::function<std::size_t()>> connections_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+// Refuses configurations that would expose an unauthenticated API beyond
+// this machine, unless server.allow_unauthenticated says so explicitly.
+Status check_exposure(const config::Config& config);
+
+// The directory the web page is served from: server.static_dir, else
+// web/dist next to the working directory, else the installed share dir.
+std::string resolve_static_dir(const config::Config& config);
+
+}  // namespace scribepod::api
