@@ -4,7 +4,7 @@ add_library(scribepod_warnings INTERFACE)
 target_compile_options(scribepod_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
   -Wcast-align -Woverloaded-virtual -Wconversion -Wsign-conversion
-  -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+  -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
 if(SCRIBEPOD_WERROR)
   target_compile_options(scribepod_warnings INTERFACE -Werror)
 endif()

@@ -1,8 +1,9 @@
 #include "api/app.h"
 
+#include <fmt/format.h>
+
 #include <boost/asio/ip/address.hpp>
 #include <filesystem>
-#include <fmt/format.h>
 #include <thread>
 
 #include "api/health_routes.h"
@@ -19,12 +20,13 @@ App::App(const config::Config& config)
     : config_(config), connections_(std::make_shared<std::function<std::size_t()>>()) {
   chain_.add(std::make_unique<http::RequestIdMiddleware>());
   if (config.log.access_log) chain_.add(std::make_unique<http::AccessLogMiddleware>());
-  chain_.add(std::make_unique<http::CorsMiddleware>(config.cors.allowed_origins, config.cors.max_age));
+  chain_.add(
+      std::make_unique<http::CorsMiddleware>(config.cors.allowed_origins, config.cors.max_age));
   chain_.add(std::make_unique<http::ApiKeyMiddleware>(config.auth.api_keys, config.auth.admin_key));
   if (config.rate_limit.enabled) {
-    per_client_ = std::make_unique<http::TokenBucketLimiter>(
-        config.rate_limit.per_client_rps, config.rate_limit.per_client_burst,
-        config.rate_limit.max_tracked_clients);
+    per_client_ = std::make_unique<http::TokenBucketLimiter>(config.rate_limit.per_client_rps,
+                                                             config.rate_limit.per_client_burst,
+                                                             config.rate_limit.max_tracked_clients);
     per_session_ = std::make_unique<http::TokenBucketLimiter>(
         config.rate_limit.per_session_rps, config.rate_limit.per_session_burst,
         config.rate_limit.max_tracked_clients);
@@ -53,7 +55,8 @@ http::ServerOptions App::server_options() const {
   http::ServerOptions o;
   o.host = s.host;
   o.port = s.port;
-  o.threads = s.threads > 0 ? s.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.threads = s.threads > 0 ? s.threads
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   o.max_connections = s.max_connections;
   o.max_header_bytes = s.max_header_bytes;
   o.max_body_bytes = s.max_body_bytes;
@@ -72,10 +75,10 @@ Status check_exposure(const config::Config& config) {
   const bool loopback = host == "localhost" || (!ec && addr.is_loopback());
   const bool has_keys = !config.auth.api_keys.empty();
   if (loopback || has_keys || config.server.allow_unauthenticated) return {};
-  return Error::invalid_config(fmt::format(
-      "refusing to serve without API keys on non-loopback address {}: set API_KEY (or "
-      "auth.api_keys_file), listen on 127.0.0.1, or pass --allow-unauthenticated",
-      host));
+  return Error::invalid_config(
+      fmt::format("refusing to serve without API keys on non-loopback address {}: set API_KEY (or "
+                  "auth.api_keys_file), listen on 127.0.0.1, or pass --allow-unauthenticated",
+                  host));
 }
 
 std::string resolve_static_dir(const config::Config& config) {

@@ -28,9 +28,9 @@ void add_health_routes(http::Router& router, HealthSources src) {
   router.add(
       http::Verb::get, "/health",
       [shared](Request& req, Context&) -> boost::asio::awaitable<Result<Response>> {
-        const double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                            shared->started)
-                                  .count();
+        const double uptime =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - shared->started)
+                .count();
         nlohmann::json body = {
             {"status", "ok"},
             {"service", "scribepod"},
@@ -60,7 +60,8 @@ void add_health_routes(http::Router& router, HealthSources src) {
             {"timestamp", utc_timestamp_now()},
         };
         Response res = http::json_response(
-            req, missing.empty() ? http::StatusCode::ok : http::StatusCode::service_unavailable, body.dump());
+            req, missing.empty() ? http::StatusCode::ok : http::StatusCode::service_unavailable,
+            body.dump());
         res.set(http::beast_http::field::cache_control, "no-store");
         if (!missing.empty()) res.set(http::beast_http::field::retry_after, "5");
         co_return res;

@@ -13,7 +13,10 @@ Runner add_version_command(CLI::App& app) {
   cmd->add_flag("--json", *json, "print JSON");
   return [json] {
     if (*json) {
-      std::cout << nlohmann::json{{"version", kVersion}, {"commit", kGitCommit}, {"build", kBuildType}}.dump()
+      std::cout << nlohmann::json{{"version", kVersion},
+                                  {"commit", kGitCommit},
+                                  {"build", kBuildType}}
+                       .dump()
                 << "\n";
     } else {
       std::cout << "scribepod " << kVersion << " (" << kGitCommit << ", " << kBuildType << ")\n";

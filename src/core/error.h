@@ -46,13 +46,25 @@ struct Error {
   // Retry-After header.
   std::optional<std::chrono::seconds> retry_after;
 
-  static Error bad_request(std::string message) { return {ErrorCode::kBadRequest, std::move(message), {}}; }
-  static Error not_found(std::string message) { return {ErrorCode::kNotFound, std::move(message), {}}; }
-  static Error too_large(std::string message) { return {ErrorCode::kPayloadTooLarge, std::move(message), {}}; }
-  static Error unsupported(std::string message) { return {ErrorCode::kUnsupportedMediaType, std::move(message), {}}; }
-  static Error invalid_config(std::string message) { return {ErrorCode::kInvalidConfig, std::move(message), {}}; }
+  static Error bad_request(std::string message) {
+    return {ErrorCode::kBadRequest, std::move(message), {}};
+  }
+  static Error not_found(std::string message) {
+    return {ErrorCode::kNotFound, std::move(message), {}};
+  }
+  static Error too_large(std::string message) {
+    return {ErrorCode::kPayloadTooLarge, std::move(message), {}};
+  }
+  static Error unsupported(std::string message) {
+    return {ErrorCode::kUnsupportedMediaType, std::move(message), {}};
+  }
+  static Error invalid_config(std::string message) {
+    return {ErrorCode::kInvalidConfig, std::move(message), {}};
+  }
   static Error io(std::string message) { return {ErrorCode::kIo, std::move(message), {}}; }
-  static Error internal(std::string message) { return {ErrorCode::kInternal, std::move(message), {}}; }
+  static Error internal(std::string message) {
+    return {ErrorCode::kInternal, std::move(message), {}};
+  }
 };
 
 }  // namespace scribepod

@@ -1,7 +1,8 @@
 #include "core/time_format.h"
 
-#include <ctime>
 #include <fmt/format.h>
+
+#include <ctime>
 
 namespace scribepod {
 

@@ -8,12 +8,13 @@ namespace scribepod::http {
 
 void AccessLogMiddleware::after(const Request& req, const Context& ctx, Response& res) {
   const unsigned status = res.result_int();
-  const log::Level level = status >= 500 ? log::Level::kError
+  const log::Level level = status >= 500   ? log::Level::kError
                            : status >= 400 ? log::Level::kWarn
                                            : log::Level::kInfo;
   if (!log::enabled(level)) return;
   const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ctx.start).count();
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ctx.start)
+          .count();
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
   std::string_view session = ctx.session_id;

@@ -63,14 +63,16 @@ std::optional<Result<Response>> ApiKeyMiddleware::before(Request& req, Context& 
   const std::string_view key = presented_key(req);
   if (ctx.options.admin_only) {
     if (admin_.empty()) {
-      return Result<Response>{Error{ErrorCode::kForbidden,
-                                    "admin endpoints are disabled: no admin key is configured", {}}};
+      return Result<Response>{Error{
+          ErrorCode::kForbidden, "admin endpoints are disabled: no admin key is configured", {}}};
     }
     if (key.empty()) {
-      return Result<Response>{Error{ErrorCode::kUnauthorized, "this endpoint needs the admin key", {}}};
+      return Result<Response>{
+          Error{ErrorCode::kUnauthorized, "this endpoint needs the admin key", {}}};
     }
     if (!key_matches(admin_, key)) {
-      return Result<Response>{Error{ErrorCode::kForbidden, "the key given is not the admin key", {}}};
+      return Result<Response>{
+          Error{ErrorCode::kForbidden, "the key given is not the admin key", {}}};
     }
     ctx.client_key = fingerprint(key);
     return std::nullopt;

@@ -18,18 +18,18 @@ using Verb = beast_http::verb;
 
 // Flags a route carries into the middleware chain.
 struct RouteOptions {
-  bool public_route = false;        // no API key needed (health, readiness, metrics, the page)
-  bool rate_limit_exempt = false;   // never throttled (health, readiness)
-  bool admin_only = false;          // needs the admin key
+  bool public_route = false;       // no API key needed (health, readiness, metrics, the page)
+  bool rate_limit_exempt = false;  // never throttled (health, readiness)
+  bool admin_only = false;         // needs the admin key
 };
 
 // What the chain learns about a request while it passes through.
 struct Context {
   std::string request_id;
   std::string client_ip;
-  std::string session_id;   // X-Session-Id when present and set by the handler
-  std::string client_key;   // non-secret id of the API key used ("" when none)
-  std::string route;        // the matched pattern, e.g. "/v1/sessions/{id}"; "" when none
+  std::string session_id;  // X-Session-Id when present and set by the handler
+  std::string client_key;  // non-secret id of the API key used ("" when none)
+  std::string route;       // the matched pattern, e.g. "/v1/sessions/{id}"; "" when none
   RouteOptions options;
   std::map<std::string, std::string, std::less<>> params;  // path parameters
   std::chrono::steady_clock::time_point start;

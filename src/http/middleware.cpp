@@ -34,15 +34,16 @@ boost::asio::awaitable<Response> MiddlewareChain::run(Request& req, Context& ctx
     try {
       outcome = co_await (*match.handler)(req, ctx);
     } catch (const std::exception& e) {
-      log::error("handler failed", {{"request_id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
+      log::error("handler failed",
+                 {{"request_id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
       outcome = Error::internal(e.what());
     }
   } else if (match.path_matched) {
-    outcome = Error{ErrorCode::kMethodNotAllowed,
-                    fmt::format("{} is not allowed here; allowed: {}",
-                                std::string_view(beast_http::to_string(req.method())),
-                                match.allowed_methods),
-                    {}};
+    outcome = Error{
+        ErrorCode::kMethodNotAllowed,
+        fmt::format("{} is not allowed here; allowed: {}",
+                    std::string_view(beast_http::to_string(req.method())), match.allowed_methods),
+        {}};
   }
   co_return finish(req, ctx, std::move(outcome), ran, &match);
 }

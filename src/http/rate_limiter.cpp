@@ -43,10 +43,9 @@ void TokenBucketLimiter::evict(Shard& shard, Clock::time_point now) {
     return std::chrono::duration<double>(now - kv.second.updated).count() >= full_after_s;
   });
   if (shard.buckets.size() < max_per_shard_) return;
-  auto stalest = std::min_element(shard.buckets.begin(), shard.buckets.end(),
-                                  [](const auto& a, const auto& b) {
-                                    return a.second.updated < b.second.updated;
-                                  });
+  auto stalest = std::min_element(
+      shard.buckets.begin(), shard.buckets.end(),
+      [](const auto& a, const auto& b) { return a.second.updated < b.second.updated; });
   if (stalest != shard.buckets.end()) shard.buckets.erase(stalest);
 }
 
@@ -62,7 +61,9 @@ std::size_t TokenBucketLimiter::size() const {
 RateLimitMiddleware::RateLimitMiddleware(TokenBucketLimiter& per_client,
                                          TokenBucketLimiter& per_session,
                                          std::string session_header)
-    : per_client_(per_client), per_session_(per_session), session_header_(std::move(session_header)) {}
+    : per_client_(per_client),
+      per_session_(per_session),
+      session_header_(std::move(session_header)) {}
 
 namespace {
 Result<Response> too_many(std::chrono::milliseconds wait, std::string_view what) {

@@ -104,12 +104,14 @@ void Router::add(Verb method, std::string pattern, Handler handler, RouteOptions
       throw std::invalid_argument("duplicate route: " + pattern);
     }
   }
-  routes_.push_back(Route{std::move(pattern), std::move(segs), method, std::move(handler), {}, options});
+  routes_.push_back(
+      Route{std::move(pattern), std::move(segs), method, std::move(handler), {}, options});
 }
 
 void Router::add_upgrade(std::string pattern, UpgradeHandler handler, RouteOptions options) {
   auto segs = parse_pattern(pattern);
-  routes_.push_back(Route{std::move(pattern), std::move(segs), Verb::get, {}, std::move(handler), options});
+  routes_.push_back(
+      Route{std::move(pattern), std::move(segs), Verb::get, {}, std::move(handler), options});
 }
 
 RouteMatch Router::match(Verb method, std::string_view target) const {

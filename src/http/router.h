@@ -29,8 +29,8 @@ using UpgradeHandler =
     std::function<boost::asio::awaitable<void>(boost::beast::tcp_stream, Request, Context)>;
 
 struct RouteMatch {
-  const Handler* handler = nullptr;                // set for an ordinary match
-  const UpgradeHandler* upgrade = nullptr;         // set for an upgrade route
+  const Handler* handler = nullptr;         // set for an ordinary match
+  const UpgradeHandler* upgrade = nullptr;  // set for an upgrade route
   const std::string* pattern = nullptr;
   RouteOptions options;
   std::map<std::string, std::string, std::less<>> params;

@@ -1,11 +1,11 @@
 #include "http/server.h"
 
+#include <fmt/format.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <fmt/format.h>
-
 #include <csignal>
 #include <mutex>
 #include <thread>
@@ -27,7 +27,8 @@ namespace {
 // server keeps another to close it during shutdown. Everything touching the
 // stream runs on the connection's strand.
 struct Connection {
-  explicit Connection(tcp::socket socket) : executor(socket.get_executor()), stream(std::move(socket)) {}
+  explicit Connection(tcp::socket socket)
+      : executor(socket.get_executor()), stream(std::move(socket)) {}
   net::any_io_executor executor;
   beast::tcp_stream stream;
   bool busy = false;  // a request is being read, handled or answered
@@ -74,8 +75,8 @@ class Server::Impl {
 Status Server::Impl::listen() {
   beast::error_code ec;
   tcp::resolver resolver(ioc_);
-  const auto results = resolver.resolve(opt_.host, std::to_string(opt_.port),
-                                        tcp::resolver::numeric_service, ec);
+  const auto results =
+      resolver.resolve(opt_.host, std::to_string(opt_.port), tcp::resolver::numeric_service, ec);
   if (ec || results.empty()) {
     return Error::io(fmt::format("cannot resolve listen address {}: {}", opt_.host, ec.message()));
   }
@@ -106,7 +107,8 @@ void Server::Impl::run() {
     });
   }
   net::co_spawn(ioc_, accept_loop(), net::detached);
-  log::info("listening", {{"host", opt_.host}, {"port", static_cast<unsigned>(bound_port_)},
+  log::info("listening", {{"host", opt_.host},
+                          {"port", static_cast<unsigned>(bound_port_)},
                           {"threads", opt_.threads}});
   const int extra = std::max(0, opt_.threads - 1);
   std::vector<std::thread> threads;
@@ -157,7 +159,8 @@ net::awaitable<void> Server::Impl::accept_loop() {
 net::awaitable<void> Server::Impl::reject_connection(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   stream.expires_after(std::chrono::seconds(1));
-  Error busy{ErrorCode::kUnavailable, "too many connections; retry shortly", std::chrono::seconds(1)};
+  Error busy{ErrorCode::kUnavailable, "too many connections; retry shortly",
+             std::chrono::seconds(1)};
   log::warn("connection refused: limit reached", {{"max_connections", opt_.max_connections}});
   co_await write_final(stream, error_response(busy, 11, false, opt_.production));
 }
@@ -212,21 +215,25 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Connection> conn, std::
     parser.body_limit(opt_.max_body_bytes);
     co_await beast::http::async_read_header(stream, buffer, parser,
                                             net::redirect_error(net::use_awaitable, ec));
-    const auto& http_errors = beast::http::make_error_code(beast::http::error::bad_version).category();
+    const auto& http_errors =
+        beast::http::make_error_code(beast::http::error::bad_version).category();
     if (ec) {
       if (ec == beast::http::error::header_limit) {
         log::warn("request headers too large", {{"client_ip", client_ip}});
-        co_await write_final(stream, error_response({ErrorCode::kHeadersTooLarge, "request headers too large", {}},
-                                                    11, false, opt_.production));
+        co_await write_final(
+            stream, error_response({ErrorCode::kHeadersTooLarge, "request headers too large", {}},
+                                   11, false, opt_.production));
       } else if (ec == beast::error::timeout) {
         log::warn("request timed out", {{"client_ip", client_ip}, {"phase", "headers"}});
-        co_await write_final(stream, error_response({ErrorCode::kRequestTimeout, "request not received in time", {}},
-                                                    11, false, opt_.production));
+        co_await write_final(
+            stream, error_response({ErrorCode::kRequestTimeout, "request not received in time", {}},
+                                   11, false, opt_.production));
       } else if (ec != beast::http::error::end_of_stream && ec != net::error::eof &&
                  ec.category() == http_errors) {
         log::warn("malformed request", {{"client_ip", client_ip}, {"error", ec.message()}});
-        co_await write_final(stream, error_response(Error::bad_request("malformed HTTP request: " + ec.message()),
-                                                    11, false, opt_.production));
+        co_await write_final(
+            stream, error_response(Error::bad_request("malformed HTTP request: " + ec.message()),
+                                   11, false, opt_.production));
       }
       break;
     }
@@ -240,33 +247,42 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Connection> conn, std::
     const auto declared = parser.content_length();
     if (declared && *declared > opt_.max_body_bytes) {
       Request req{head.base()};
-      co_await write_final(stream, chain_.refuse(req, ctx, Error::too_large(fmt::format(
-                                                     "request body of {} bytes is over the {} byte limit",
-                                                     *declared, opt_.max_body_bytes))));
+      co_await write_final(
+          stream, chain_.refuse(req, ctx,
+                                Error::too_large(fmt::format(
+                                    "request body of {} bytes is over the {} byte limit", *declared,
+                                    opt_.max_body_bytes))));
       break;
     }
     const auto expect = head.find(beast::http::field::expect);
     if (expect != head.end() && beast::iequals(expect->value(), "100-continue")) {
-      beast::http::response<beast::http::empty_body> cont{beast::http::status::continue_, head.version()};
+      beast::http::response<beast::http::empty_body> cont{beast::http::status::continue_,
+                                                          head.version()};
       co_await beast::http::async_write(stream, cont, net::redirect_error(net::use_awaitable, ec));
       if (ec) break;
     }
     if (!parser.is_done()) {
-      co_await beast::http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+      co_await beast::http::async_read(stream, buffer, parser,
+                                       net::redirect_error(net::use_awaitable, ec));
       if (ec) {
         Request req{parser.get().base()};
         if (ec == beast::http::error::body_limit) {
-          co_await write_final(stream, chain_.refuse(req, ctx, Error::too_large(fmt::format(
-                                                         "request body is over the {} byte limit",
+          co_await write_final(
+              stream,
+              chain_.refuse(req, ctx,
+                            Error::too_large(fmt::format("request body is over the {} byte limit",
                                                          opt_.max_body_bytes))));
         } else if (ec == beast::error::timeout) {
           log::warn("request timed out", {{"client_ip", client_ip}, {"phase", "body"}});
-          co_await write_final(stream, error_response({ErrorCode::kRequestTimeout, "request body not received in time", {}},
-                                                      11, false, opt_.production));
-        } else if (ec.category() == http_errors &&
-                   ec != beast::http::error::end_of_stream && ec != beast::http::error::partial_message) {
-          co_await write_final(stream, error_response(Error::bad_request("malformed request body: " + ec.message()),
-                                                      11, false, opt_.production));
+          co_await write_final(
+              stream,
+              error_response({ErrorCode::kRequestTimeout, "request body not received in time", {}},
+                             11, false, opt_.production));
+        } else if (ec.category() == http_errors && ec != beast::http::error::end_of_stream &&
+                   ec != beast::http::error::partial_message) {
+          co_await write_final(
+              stream, error_response(Error::bad_request("malformed request body: " + ec.message()),
+                                     11, false, opt_.production));
         }
         break;
       }
@@ -295,7 +311,8 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Connection> conn, std::
     if (req.method() == beast::http::verb::head) {
       // Same headers as GET, no body.
       beast::http::response<beast::http::empty_body> head_res{std::move(res.base())};
-      co_await beast::http::async_write(stream, head_res, net::redirect_error(net::use_awaitable, ec));
+      co_await beast::http::async_write(stream, head_res,
+                                        net::redirect_error(net::use_awaitable, ec));
     } else {
       co_await beast::http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
     }
@@ -336,7 +353,8 @@ net::awaitable<void> Server::Impl::drain() {
     close_connections(/*idle_only=*/true);
   }
   if (active_.load() > 0) {
-    log::warn("shutdown grace expired, closing connections", {{"active_connections", active_.load()}});
+    log::warn("shutdown grace expired, closing connections",
+              {{"active_connections", active_.load()}});
     close_connections(/*idle_only=*/false);
     const auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (active_.load() > 0 && std::chrono::steady_clock::now() < hard) {

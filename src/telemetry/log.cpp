@@ -1,5 +1,6 @@
 #include "telemetry/log.h"
 
+#include <fmt/format.h>
 #include <spdlog/async.h>
 #include <spdlog/async_logger.h>
 #include <spdlog/sinks/rotating_file_sink.h>
@@ -8,7 +9,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fmt/format.h>
 #include <memory>
 #include <mutex>
 
@@ -35,12 +35,18 @@ State& state() {
 
 spdlog::level::level_enum to_spdlog(Level level) {
   switch (level) {
-    case Level::kTrace: return spdlog::level::trace;
-    case Level::kDebug: return spdlog::level::debug;
-    case Level::kInfo: return spdlog::level::info;
-    case Level::kWarn: return spdlog::level::warn;
-    case Level::kError: return spdlog::level::err;
-    case Level::kOff: return spdlog::level::off;
+    case Level::kTrace:
+      return spdlog::level::trace;
+    case Level::kDebug:
+      return spdlog::level::debug;
+    case Level::kInfo:
+      return spdlog::level::info;
+    case Level::kWarn:
+      return spdlog::level::warn;
+    case Level::kError:
+      return spdlog::level::err;
+    case Level::kOff:
+      return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -95,12 +101,18 @@ Result<Level> parse_level(std::string_view name) {
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::kTrace: return "trace";
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
-    case Level::kOff: return "off";
+    case Level::kTrace:
+      return "trace";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
+    case Level::kOff:
+      return "off";
   }
   return "info";
 }
@@ -115,7 +127,8 @@ Status init(const Options& options) {
     std::error_code ec;
     std::filesystem::create_directories(options.dir, ec);
     if (ec) {
-      return Error::io(fmt::format("cannot create log directory {}: {}", options.dir, ec.message()));
+      return Error::io(
+          fmt::format("cannot create log directory {}: {}", options.dir, ec.message()));
     }
     try {
       const auto dir = std::filesystem::path(options.dir);
@@ -166,7 +179,8 @@ void shutdown() {
 }
 
 bool enabled(Level level) {
-  return level != Level::kOff && static_cast<int>(level) >= state().level.load(std::memory_order_relaxed);
+  return level != Level::kOff &&
+         static_cast<int>(level) >= state().level.load(std::memory_order_relaxed);
 }
 
 std::string format_line(Level level, std::string_view message, std::initializer_list<Field> fields,

@@ -66,10 +66,20 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
 std::string format_line(Level level, std::string_view message, std::initializer_list<Field> fields,
                         bool json);
 
-inline void trace(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kTrace, m, f); }
-inline void debug(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kDebug, m, f); }
-inline void info(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kInfo, m, f); }
-inline void warn(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kWarn, m, f); }
-inline void error(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kError, m, f); }
+inline void trace(std::string_view m, std::initializer_list<Field> f = {}) {
+  write(Level::kTrace, m, f);
+}
+inline void debug(std::string_view m, std::initializer_list<Field> f = {}) {
+  write(Level::kDebug, m, f);
+}
+inline void info(std::string_view m, std::initializer_list<Field> f = {}) {
+  write(Level::kInfo, m, f);
+}
+inline void warn(std::string_view m, std::initializer_list<Field> f = {}) {
+  write(Level::kWarn, m, f);
+}
+inline void error(std::string_view m, std::initializer_list<Field> f = {}) {
+  write(Level::kError, m, f);
+}
 
 }  // namespace scribepod::log
