@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "api/engines.h"
 #include "api/health_routes.h"
+#include "api/transcribe_routes.h"
 #include "api/web_routes.h"
 #include "http/access_log.h"
 #include "http/api_key_auth.h"
@@ -42,8 +44,37 @@ App::App(const config::Config& config)
                                  .active_connections =
                                      [c = connections_] { return *c ? (*c)() : std::size_t{0}; },
                              });
-  const std::string web_root = resolve_static_dir(config);
+}
+
+void App::add_web_page() {
+  // Last: the page's top-level files must not shadow API routes.
+  const std::string web_root = resolve_static_dir(config_);
   add_web_routes(router_, std::make_shared<http::StaticFiles>(web_root), web_root);
+}
+
+App::~App() {
+  if (compute_pool_) compute_pool_->join();
+}
+
+Result<std::unique_ptr<App>> App::create(const config::Config& config) {
+  auto recognizer = make_recognizer(config);
+  if (!recognizer) return std::move(recognizer).take_error();
+  std::unique_ptr<App> app(new App(config));
+  app->readiness_.set("asr", true, (*recognizer)->describe());
+  asr::TranscriberOptions topts;
+  topts.limits.max_duration_s = config.audio.max_duration_s;
+  topts.vad_gate = config.asr.vad_gate;
+  app->compute_pool_ =
+      std::make_unique<boost::asio::thread_pool>(std::max<std::size_t>(1, config.asr.concurrency));
+  add_transcribe_routes(
+      app->router_, TranscribeDeps{
+                        .transcriber = std::make_shared<const asr::Transcriber>(*recognizer, topts),
+                        .pool = app->compute_pool_.get(),
+                        .default_language = config.asr.language,
+                        .max_file_bytes = config.server.max_body_bytes,
+                    });
+  app->add_web_page();
+  return app;
 }
 
 void App::set_connection_counter(std::function<std::size_t()> counter) {

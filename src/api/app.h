@@ -4,6 +4,7 @@
 // command owns one App and runs an http::Server over it.
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <memory>
 
@@ -19,7 +20,10 @@ namespace scribepod::api {
 
 class App {
  public:
-  explicit App(const config::Config& config);
+  // Builds the engines the configuration names and the routes over them.
+  // Fails (kInvalidConfig) when an engine can't start, e.g. a missing model.
+  static Result<std::unique_ptr<App>> create(const config::Config& config);
+  ~App();
 
   const http::Router& router() const { return router_; }
   http::Router& router() { return router_; }
@@ -38,7 +42,12 @@ class App {
   http::MiddlewareChain chain_;
   std::unique_ptr<http::TokenBucketLimiter> per_client_;
   std::unique_ptr<http::TokenBucketLimiter> per_session_;
+  explicit App(const config::Config& config);
+  void add_web_page();
+
   std::shared_ptr<std::function<std::size_t()>> connections_;
+  // Recognition and other blocking engine work run here, off the I/O threads.
+  std::unique_ptr<boost::asio::thread_pool> compute_pool_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -13,6 +13,10 @@ using Runner = std::function<int()>;
 Runner add_serve_command(CLI::App& app);
 // `config`: print the effective configuration, secrets redacted.
 Runner add_config_command(CLI::App& app);
+// `transcribe`: speech files to text.
+Runner add_transcribe_command(CLI::App& app);
+// `models`: list and pull models.
+Runner add_models_command(CLI::App& app);
 // `version`: print the version, commit and engines.
 Runner add_version_command(CLI::App& app);
 

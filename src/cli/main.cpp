@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
     runners.emplace(app.get_subcommands({}).at(before), std::move(r));
   };
   add(add_serve_command);
+  add(add_transcribe_command);
+  add(add_models_command);
   add(add_config_command);
   add(add_version_command);
 

@@ -44,7 +44,14 @@ int serve(const ConfigFlags& flags) {
     return kExitBadConfig;
   }
 
-  api::App app(cfg);
+  auto created = api::App::create(cfg);
+  if (!created) {
+    log::error("cannot start", {{"reason", created.error().message}});
+    log::shutdown();
+    std::cerr << "scribepod: " << created.error().message << "\n";
+    return kExitBadConfig;
+  }
+  api::App& app = **created;
   http::Server server(app.server_options(), app.router(), app.chain());
   app.set_connection_counter([&server] { return server.active_connections(); });
   if (auto st = server.listen(); !st) {
@@ -59,6 +66,7 @@ int serve(const ConfigFlags& flags) {
              {"commit", kGitCommit},
              {"environment", cfg.server.environment},
              {"auth", cfg.auth.api_keys.empty() ? "off" : "api_keys"},
+             {"asr", cfg.asr.engine},
              {"cors_origins", static_cast<unsigned long>(cfg.cors.allowed_origins.size())}});
   server.run();
   log::shutdown();

@@ -148,8 +148,10 @@ RouteMatch Router::match(Verb method, std::string_view target) const {
     if (!ok) continue;
     result.path_matched = true;
     if (r.method != effective) {
-      const std::string_view name = beast_http::to_string(r.method);
-      if (result.allowed_methods.find(name) == std::string::npos) {
+      // GET routes also answer HEAD.
+      for (std::string_view name : {std::string_view(beast_http::to_string(r.method)),
+                                    std::string_view(r.method == Verb::get ? "HEAD" : "")}) {
+        if (name.empty() || result.allowed_methods.find(name) != std::string::npos) continue;
         if (!result.allowed_methods.empty()) result.allowed_methods += ", ";
         result.allowed_methods += name;
       }

@@ -55,6 +55,11 @@ class Server::Impl {
   net::awaitable<void> reject_connection(tcp::socket socket);
   net::awaitable<void> write_final(beast::tcp_stream& stream, Response res);
   net::awaitable<void> drain();
+  // The response owed for a failed read, or nullopt when the connection
+  // should just close (peer gone, timed out).
+  std::optional<Response> refusal_for_read_error(const beast::error_code& ec,
+                                                 const std::string& client_ip,
+                                                 std::string_view phase) const;
   void begin_shutdown();
   void close_connections(bool idle_only);
 
@@ -162,7 +167,8 @@ net::awaitable<void> Server::Impl::reject_connection(tcp::socket socket) {
   Error busy{ErrorCode::kUnavailable, "too many connections; retry shortly",
              std::chrono::seconds(1)};
   log::warn("connection refused: limit reached", {{"max_connections", opt_.max_connections}});
-  co_await write_final(stream, error_response(busy, 11, false, opt_.production));
+  Response res = error_response(busy, 11, false, opt_.production);
+  co_await write_final(stream, std::move(res));
 }
 
 net::awaitable<void> Server::Impl::write_final(beast::tcp_stream& stream, Response res) {
@@ -171,6 +177,30 @@ net::awaitable<void> Server::Impl::write_final(beast::tcp_stream& stream, Respon
   stream.expires_after(opt_.write_timeout);
   co_await beast::http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+std::optional<Response> Server::Impl::refusal_for_read_error(const beast::error_code& ec,
+                                                             const std::string& client_ip,
+                                                             std::string_view phase) const {
+  const auto& http_errors =
+      beast::http::make_error_code(beast::http::error::bad_version).category();
+  if (ec == beast::http::error::header_limit) {
+    log::warn("request headers too large", {{"client_ip", client_ip}});
+    const Error error{ErrorCode::kHeadersTooLarge, "request headers too large", {}};
+    return error_response(error, 11, false, opt_.production);
+  }
+  if (ec == beast::error::timeout) {
+    log::warn("request timed out", {{"client_ip", client_ip}, {"phase", phase}});
+    return std::nullopt;
+  }
+  if (ec.category() == http_errors && ec != beast::http::error::end_of_stream &&
+      ec != beast::http::error::partial_message) {
+    log::warn("malformed request", {{"client_ip", client_ip}, {"error", ec.message()}});
+    const Error error = Error::bad_request(
+        fmt::format("malformed HTTP {}: {}", phase == "body" ? "body" : "request", ec.message()));
+    return error_response(error, 11, false, opt_.production);
+  }
+  return std::nullopt;
 }
 
 net::awaitable<void> Server::Impl::serve(std::shared_ptr<Connection> conn, std::uint64_t id) {
@@ -212,28 +242,17 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Connection> conn, std::
     beast::http::request_parser<beast::http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(opt_.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
-    parser.body_limit(opt_.max_body_bytes);
+    // No body limit while the head is read: Beast would report a declared
+    // Content-Length over it as a parse error. The declared size is checked
+    // below, where it can be answered with 413.
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     co_await beast::http::async_read_header(stream, buffer, parser,
                                             net::redirect_error(net::use_awaitable, ec));
-    const auto& http_errors =
-        beast::http::make_error_code(beast::http::error::bad_version).category();
     if (ec) {
-      if (ec == beast::http::error::header_limit) {
-        log::warn("request headers too large", {{"client_ip", client_ip}});
-        co_await write_final(
-            stream, error_response({ErrorCode::kHeadersTooLarge, "request headers too large", {}},
-                                   11, false, opt_.production));
-      } else if (ec == beast::error::timeout) {
-        log::warn("request timed out", {{"client_ip", client_ip}, {"phase", "headers"}});
-        co_await write_final(
-            stream, error_response({ErrorCode::kRequestTimeout, "request not received in time", {}},
-                                   11, false, opt_.production));
-      } else if (ec != beast::http::error::end_of_stream && ec != net::error::eof &&
-                 ec.category() == http_errors) {
-        log::warn("malformed request", {{"client_ip", client_ip}, {"error", ec.message()}});
-        co_await write_final(
-            stream, error_response(Error::bad_request("malformed HTTP request: " + ec.message()),
-                                   11, false, opt_.production));
+      // On a timeout Beast has already closed the socket: there is no one
+      // left to tell, so it is only logged.
+      if (auto refusal = refusal_for_read_error(ec, client_ip, "headers")) {
+        co_await write_final(stream, std::move(*refusal));
       }
       break;
     }
@@ -243,21 +262,20 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Connection> conn, std::
     ctx.start = start;
     ctx.production = opt_.production;
 
-    auto& head = parser.get();
     const auto declared = parser.content_length();
     if (declared && *declared > opt_.max_body_bytes) {
-      Request req{head.base()};
-      co_await write_final(
-          stream, chain_.refuse(req, ctx,
-                                Error::too_large(fmt::format(
-                                    "request body of {} bytes is over the {} byte limit", *declared,
-                                    opt_.max_body_bytes))));
+      Request req{parser.get().base()};
+      const Error too_large = Error::too_large(fmt::format(
+          "request body of {} bytes is over the {} byte limit", *declared, opt_.max_body_bytes));
+      Response refusal = chain_.refuse(req, ctx, too_large);
+      co_await write_final(stream, std::move(refusal));
       break;
     }
-    const auto expect = head.find(beast::http::field::expect);
-    if (expect != head.end() && beast::iequals(expect->value(), "100-continue")) {
+    parser.body_limit(opt_.max_body_bytes);  // still enforced for chunked bodies
+    const auto expect = parser.get().find(beast::http::field::expect);
+    if (expect != parser.get().end() && beast::iequals(expect->value(), "100-continue")) {
       beast::http::response<beast::http::empty_body> cont{beast::http::status::continue_,
-                                                          head.version()};
+                                                          parser.get().version()};
       co_await beast::http::async_write(stream, cont, net::redirect_error(net::use_awaitable, ec));
       if (ec) break;
     }
@@ -265,25 +283,16 @@ net::awaitable<void> Server::Impl::serve(std::shared_ptr<Connection> conn, std::
       co_await beast::http::async_read(stream, buffer, parser,
                                        net::redirect_error(net::use_awaitable, ec));
       if (ec) {
-        Request req{parser.get().base()};
+        std::optional<Response> refusal;
         if (ec == beast::http::error::body_limit) {
-          co_await write_final(
-              stream,
-              chain_.refuse(req, ctx,
-                            Error::too_large(fmt::format("request body is over the {} byte limit",
-                                                         opt_.max_body_bytes))));
-        } else if (ec == beast::error::timeout) {
-          log::warn("request timed out", {{"client_ip", client_ip}, {"phase", "body"}});
-          co_await write_final(
-              stream,
-              error_response({ErrorCode::kRequestTimeout, "request body not received in time", {}},
-                             11, false, opt_.production));
-        } else if (ec.category() == http_errors && ec != beast::http::error::end_of_stream &&
-                   ec != beast::http::error::partial_message) {
-          co_await write_final(
-              stream, error_response(Error::bad_request("malformed request body: " + ec.message()),
-                                     11, false, opt_.production));
+          Request req{parser.get().base()};
+          const Error too_large = Error::too_large(
+              fmt::format("request body is over the {} byte limit", opt_.max_body_bytes));
+          refusal = chain_.refuse(req, ctx, too_large);
+        } else {
+          refusal = refusal_for_read_error(ec, client_ip, "body");
         }
+        if (refusal) co_await write_final(stream, std::move(*refusal));
         break;
       }
     }

@@ -3,11 +3,10 @@
 #include <ggml-backend.h>
 #include <ggml-cpu.h>
 #include <ggml.h>
-#include <llama.h>
-#include <whisper.h>
-
 #include <gtest/gtest.h>
 #include <link.h>
+#include <llama.h>
+#include <whisper.h>
 
 #include <array>
 #include <cstddef>
@@ -184,7 +183,8 @@ TEST(EnginesLink, WhisperDefaultsAreSane) {
   const LoggerReset reset;
   LogSink sink;
   whisper_log_set(record_log, &sink);
-  EXPECT_EQ(whisper_init_from_file_with_params("/nonexistent/scribepod/ggml-model.bin", cparams), nullptr);
+  EXPECT_EQ(whisper_init_from_file_with_params("/nonexistent/scribepod/ggml-model.bin", cparams),
+            nullptr);
   EXPECT_GE(sink.calls, 1);
 }
 

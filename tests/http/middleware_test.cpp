@@ -215,7 +215,7 @@ TEST_F(ChainTest, UnknownPathAndMethod) {
   EXPECT_EQ(nf.result(), StatusCode::not_found);
   Response na = run(make_request(Verb::post, "/health"));
   EXPECT_EQ(na.result(), StatusCode::method_not_allowed);
-  EXPECT_EQ(na[boost::beast::http::field::allow], "GET");
+  EXPECT_EQ(na[boost::beast::http::field::allow], "GET, HEAD");
   const auto body = nlohmann::json::parse(na.body());
   for (const char* k : {"error", "message", "retryable", "timestamp"})
     EXPECT_TRUE(body.contains(k)) << k;

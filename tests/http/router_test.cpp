@@ -40,7 +40,7 @@ TEST(RouterTest, DistinguishesNotFoundFromMethodNotAllowed) {
   auto m = r.match(Verb::delete_, "/health");
   EXPECT_EQ(m.handler, nullptr);
   EXPECT_TRUE(m.path_matched);
-  EXPECT_EQ(m.allowed_methods, "GET, POST");
+  EXPECT_EQ(m.allowed_methods, "GET, HEAD, POST");
 
   m = r.match(Verb::get, "/missing");
   EXPECT_EQ(m.handler, nullptr);

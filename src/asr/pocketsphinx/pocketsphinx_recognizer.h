@@ -1,0 +1,77 @@
+// PocketSphinx recogniser: the embedded default engine. It needs no download
+// beyond Debian's `pocketsphinx-en-us` package (US English only) and runs at
+// about 0.2x real time on one core, at about 23 % WER on real speech.
+//
+// Each concurrent decode (a transcribe() call or an open stream) holds one
+// PocketSphinx decoder (~95 MB) from a bounded pool filled on demand; when
+// all are busy, a request waits up to `acquire_timeout` and then fails with
+// kUnavailable. Streams search as audio arrives, so partial() is cheap, and
+// finalize() re-decodes the whole utterance in one batch pass, so the final
+// text equals what transcribe() gives for the same audio (streaming search
+// normalises features with a running mean that starts from a guess, which
+// hurts the first words; see `warm_cmn`).
+//
+// Construction checks the model files and builds the first decoder, so a
+// missing or broken model fails at start-up with a message naming the path.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "asr/recognizer.h"
+#include "core/result.h"
+
+namespace scribepod::asr {
+
+struct PocketSphinxParams {
+  // Holds en-us/ (acoustic model), en-us.lm.bin and cmudict-en-us.dict.
+  std::string model_dir = "/usr/share/pocketsphinx/model/en-us";
+  // Pool size = the most concurrent decodes; each decoder costs ~95 MB.
+  std::size_t decoders = 2;
+  // How long a request waits for a busy pool before failing kUnavailable.
+  std::chrono::milliseconds acquire_timeout{5000};
+  // Search settings; the defaults are PocketSphinx's own. Turning off the
+  // fwdflat and bestpath passes makes the end of an utterance ~10x cheaper
+  // but raised WER from 23 % to 42 % on the test set (FACTS.md).
+  double beam = 1e-48;
+  double wbeam = 7e-29;
+  double pbeam = 1e-48;
+  bool fwdflat = true;
+  bool bestpath = true;
+  // Streams: the live search (what partial() shows) normalises features
+  // with a running cepstral mean that must start from a guess. The model's
+  // generic guess suits quiet speakers, not loud ones. Measured on 22
+  // utterances of the test set streamed in 100 ms chunks (WER of the live
+  // search's own final text; the batch decode scores 16.7 % on the same set):
+  // - model's guess: 28.2 %; JFK alone 86 %.
+  // - `warm_cmn`, start from the mean of the last utterance a stream of this
+  //   recogniser finalised (the same speaker and microphone, in a session):
+  //   23.5 %; cards (one speaker) 43 -> 5 %, JFK (a new, louder one) 86 %.
+  // - `cmn_restart_ms`, after that much speech restart the live search once
+  //   from the speech's own mean and re-search it: 16.7 %, JFK 18 %, as batch
+  //   (JFK's last partial, before the end-of-utterance passes: 91 -> 32 %).
+  //   Restarting after 500 ms gave 21.4 % (JFK 41 %), blending the warm mean
+  //   into the restart 22.2 %.
+  // Passing -cmninit to PocketSphinx does nothing: the model's feat.params
+  // overrides it. The re-search costs `cmn_restart_ms` of audio once.
+  bool warm_cmn = true;
+  int cmn_restart_ms = 1000;
+  // finalize() re-decodes the buffered utterance in one batch pass, so the
+  // final text equals transcribe()'s. false: return the live search's result
+  // instead; a stream then costs ~1.1 batch passes instead of ~2.2, at the
+  // same 16.7 % overall but worse on some sources (cards 19 % vs 5 %).
+  bool stream_redecode = true;
+  // A pause of at least this long between words starts a new segment.
+  double segment_gap_s = 0.6;
+};
+
+PocketSphinxParams pocketsphinx_default_params();
+
+// Fails with kInvalidConfig when the model is missing or unreadable (the
+// message names the path and how to install it) or the parameters are bad.
+Result<std::unique_ptr<Recognizer>> make_pocketsphinx_recognizer(const PocketSphinxParams& params);
+
+}  // namespace scribepod::asr

@@ -1,0 +1,395 @@
+#include "asr/pocketsphinx/ps_decoder.h"
+
+#include <fmt/format.h>
+#include <pocketsphinx.h>
+#include <sphinxbase/cmn.h>
+#include <sphinxbase/fe.h>
+#include <sphinxbase/feat.h>
+#include <sphinxbase/logmath.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <utility>
+
+#include "audio/pcm.h"
+
+namespace scribepod::asr::ps {
+
+namespace {
+
+std::int16_t to_pcm16(float x) {
+  const float clamped = std::clamp(x, -1.0F, 1.0F);
+  return static_cast<std::int16_t>(std::lrint(clamped * 32767.0F));
+}
+
+// Most frames the front end emits from one frame-shift of audio: the frame
+// itself plus the pre-speech frames it releases when speech starts (20 by
+// default; generous here so -vad_prespeech can grow).
+constexpr std::size_t kMaxFramesPerStep = 256;
+
+// Our copy of sphinxbase's front end: audio -> cepstra of the frames its
+// voice-activity detector keeps, each tagged with its real frame index.
+class FrontEnd {
+ public:
+  explicit FrontEnd(fe_t* fe) : fe_(fe) {
+    int shift = 0;
+    int size = 0;
+    fe_get_input_size(fe_, &shift, &size);
+    shift_ = static_cast<std::size_t>(shift);
+    size_ = static_cast<std::size_t>(size);
+    dim_ = static_cast<std::size_t>(fe_get_output_size(fe_));
+    scratch_.resize(kMaxFramesPerStep * dim_);
+    for (std::size_t i = 0; i < kMaxFramesPerStep; ++i)
+      scratch_rows_.push_back(&scratch_[i * dim_]);
+  }
+  ~FrontEnd() { fe_free(fe_); }
+  FrontEnd(const FrontEnd&) = delete;
+  FrontEnd& operator=(const FrontEnd&) = delete;
+
+  // Forgets the last utterance, including the noise estimate, so every
+  // utterance is processed the same way.
+  void start() {
+    fe_start_stream(fe_);
+    fe_start_utt(fe_);
+    pending_.clear();
+    consumed_ = 0;
+    cep_.clear();
+    index_.clear();
+  }
+
+  // Always hands the front end exactly one frame shift at a time, so the
+  // frames (and their indices) do not depend on how the caller chunked the
+  // audio.
+  void push(std::span<const float> samples) {
+    for (float x : samples) {
+      pending_.push_back(to_pcm16(x));
+      if (pending_.size() == shift_) {
+        step(pending_.data(), pending_.size());
+        pending_.clear();
+      }
+    }
+  }
+
+  void finish() {
+    if (!pending_.empty()) step(pending_.data(), pending_.size());
+    pending_.clear();
+    std::int32_t n = 0;
+    fe_end_utt(fe_, scratch_rows_[0], &n);
+    if (n > 0) append(1, computed() + 1);
+  }
+
+  std::size_t frames() const { return index_.size(); }
+  std::size_t dim() const { return dim_; }
+  const std::vector<mfcc_t>& cepstra() const { return cep_; }
+  // Real (audio) index of kept frame i, in frame shifts from the start.
+  std::int64_t real_index(std::size_t i) const { return index_[i]; }
+  double seconds_per_frame() const {
+    return static_cast<double>(shift_) / static_cast<double>(audio::kSampleRate);
+  }
+  double audio_seconds() const {
+    return static_cast<double>(consumed_ + pending_.size()) /
+           static_cast<double>(audio::kSampleRate);
+  }
+
+ private:
+  // Frames fully covered by the audio consumed so far.
+  std::int64_t computed() const {
+    if (consumed_ < size_) return 0;
+    return static_cast<std::int64_t>((consumed_ - size_) / shift_ + 1);
+  }
+
+  void step(const std::int16_t* data, std::size_t n) {
+    const std::int16_t* p = data;
+    std::size_t left = n;
+    auto frames = static_cast<std::int32_t>(kMaxFramesPerStep);
+    fe_process_frames(fe_, &p, &left, scratch_rows_.data(), &frames, nullptr);
+    consumed_ += n - left;
+    // What the front end emits in one step is always the newest frames: the
+    // current one, or the pre-speech buffer ending at the current one.
+    if (frames > 0) append(static_cast<std::size_t>(frames), computed());
+  }
+
+  void append(std::size_t n, std::int64_t end_index) {
+    for (std::size_t i = 0; i < n; ++i) {
+      cep_.insert(cep_.end(), scratch_rows_[i], scratch_rows_[i] + dim_);
+      index_.push_back(std::max<std::int64_t>(0, end_index - static_cast<std::int64_t>(n - i)));
+    }
+  }
+
+  fe_t* fe_;
+  std::size_t shift_ = 160;
+  std::size_t size_ = 410;
+  std::size_t dim_ = 13;
+  std::vector<mfcc_t> scratch_;
+  std::vector<mfcc_t*> scratch_rows_;
+  std::vector<std::int16_t> pending_;
+  std::size_t consumed_ = 0;
+  std::vector<mfcc_t> cep_;
+  std::vector<std::int64_t> index_;
+};
+
+std::vector<mfcc_t*> rows_of(std::vector<mfcc_t>& cep, std::size_t dim, std::size_t from) {
+  std::vector<mfcc_t*> rows;
+  for (std::size_t i = from; i * dim < cep.size(); ++i) rows.push_back(&cep[i * dim]);
+  return rows;
+}
+
+std::string join_clean(const char* hyp) {
+  if (hyp == nullptr) return {};
+  std::string out;
+  std::string_view rest(hyp);
+  while (!rest.empty()) {
+    const auto space = rest.find(' ');
+    const auto word = clean_word(rest.substr(0, space));
+    if (!word.empty()) {
+      if (!out.empty()) out.push_back(' ');
+      out += word;
+    }
+    if (space == std::string_view::npos) break;
+    rest.remove_prefix(space + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+struct PsDecoder::Impl {
+  ps_decoder_t* ps = nullptr;
+  feat_t* feat = nullptr;
+  cmn_type_t batch_cmn = CMN_BATCH;
+  std::unique_ptr<FrontEnd> fe;
+  // Streaming state.
+  bool live = false;
+  std::size_t searched = 0;  // frames already given to the live search
+  std::size_t restart_frames = 0;
+  bool restart_pending = false;
+  std::size_t restarts = 0;
+
+  ~Impl() {
+    fe.reset();
+    if (ps != nullptr) {
+      if (live) ps_end_utt(ps);
+      ps_free(ps);
+    }
+  }
+
+  std::vector<float> mean_of_frames() const {
+    const std::size_t dim = fe->dim();
+    const std::size_t n = fe->frames();
+    std::vector<float> mean;
+    if (n == 0) return mean;
+    std::vector<double> sum(dim, 0.0);
+    const auto& cep = fe->cepstra();
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < dim; ++j) sum[j] += static_cast<double>(cep[i * dim + j]);
+    }
+    for (double s : sum) mean.push_back(static_cast<float>(s / static_cast<double>(n)));
+    return mean;
+  }
+
+  void set_live_mean(std::span<const float> mean) {
+    std::vector<mfcc_t> vec(fe->dim(), 0);
+    std::copy_n(mean.begin(), std::min(mean.size(), vec.size()), vec.begin());
+    cmn_live_set(feat->cmn_struct, vec.data());
+  }
+
+  // Gives the live search every frame it has not seen yet. Once the
+  // utterance has `restart_frames` frames of speech, the live search is
+  // restarted, once, from the mean of that speech: the seed was a guess, and
+  // a wrong guess spoils everything searched with it. Re-searching those
+  // frames costs that much audio once per utterance.
+  Status search_new_frames() {
+    if (restart_pending && fe->frames() >= restart_frames) {
+      restart_pending = false;
+      if (ps_end_utt(ps) < 0)
+        return Error::internal("PocketSphinx failed to restart the utterance");
+      set_live_mean(mean_of_frames());
+      if (ps_start_utt(ps) < 0)
+        return Error::internal("PocketSphinx failed to restart the utterance");
+      searched = 0;
+      ++restarts;
+    }
+    if (fe->frames() <= searched) return {};
+    // The search gets a copy of the new frames: our buffer must stay raw
+    // for the re-decode.
+    const auto& all = fe->cepstra();
+    std::vector<mfcc_t> cep(all.begin() + static_cast<std::ptrdiff_t>(searched * fe->dim()),
+                            all.end());
+    auto rows = rows_of(cep, fe->dim(), 0);
+    if (ps_process_cep(ps, rows.data(), static_cast<int>(rows.size()), FALSE, FALSE) < 0) {
+      return Error::internal("PocketSphinx failed to process audio");
+    }
+    searched = fe->frames();
+    return {};
+  }
+
+  // One batch pass over the buffered utterance. Batch CMN (the mean of this
+  // utterance) is restored first: sphinxbase switches a decoder to live CMN
+  // for good once it has searched incrementally.
+  Result<std::vector<PsWord>> decode_buffered(double audio_s) {
+    if (fe->frames() == 0) return std::vector<PsWord>{};  // nothing passed the VAD: silence
+    feat->cmn = batch_cmn;
+    // ps_process_cep(full_utt) normalises the frames in place: give it a copy.
+    auto cep = fe->cepstra();
+    auto rows = rows_of(cep, fe->dim(), 0);
+    if (ps_start_utt(ps) < 0) return Error::internal("PocketSphinx failed to start an utterance");
+    const int searched_frames =
+        ps_process_cep(ps, rows.data(), static_cast<int>(rows.size()), FALSE, TRUE);
+    if (ps_end_utt(ps) < 0 || searched_frames < 0) {
+      return Error::internal("PocketSphinx failed to decode the utterance");
+    }
+    return words_of_last_utterance(audio_s);
+  }
+
+  // The finished utterance's words, fillers dropped, frames mapped to audio
+  // time through the front end's real frame indices.
+  std::vector<PsWord> words_of_last_utterance(double audio_s) {
+    std::vector<PsWord> words;
+    if (fe->frames() == 0) return words;
+    logmath_t* lmath = ps_get_logmath(ps);
+    const std::size_t last = fe->frames() - 1;
+    const double spf = fe->seconds_per_frame();
+    for (ps_seg_t* seg = ps_seg_iter(ps); seg != nullptr; seg = ps_seg_next(seg)) {
+      auto text = clean_word(ps_seg_word(seg));
+      if (text.empty()) continue;
+      int sf = 0;
+      int ef = 0;
+      ps_seg_frames(seg, &sf, &ef);
+      const auto first = std::min<std::size_t>(static_cast<std::size_t>(std::max(sf, 0)), last);
+      const auto end = std::min<std::size_t>(static_cast<std::size_t>(std::max({ef, sf, 0})), last);
+      PsWord word;
+      word.text = std::move(text);
+      word.start_s = std::min(audio_s, static_cast<double>(fe->real_index(first)) * spf);
+      word.end_s = std::min(audio_s, static_cast<double>(fe->real_index(end) + 1) * spf);
+      const double p = logmath_exp(lmath, ps_seg_prob(seg, nullptr, nullptr, nullptr));
+      word.probability = static_cast<float>(std::clamp(p, 0.0, 1.0));
+      words.push_back(std::move(word));
+    }
+    return words;
+  }
+};
+
+std::string clean_word(std::string_view word) {
+  if (word.empty() || word.front() == '<' || word.front() == '[' || word.starts_with("++"))
+    return {};
+  if (word.back() == ')') {
+    const auto open = word.rfind('(');
+    if (open != std::string_view::npos && open > 0) word = word.substr(0, open);
+  }
+  return std::string(word);
+}
+
+PsDecoder::PsDecoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PsDecoder::~PsDecoder() = default;
+
+Result<std::unique_ptr<PsDecoder>> PsDecoder::create(const PocketSphinxParams& params) {
+  const std::filesystem::path dir(params.model_dir);
+  // No -logfn: PocketSphinx's log is process-wide and make_pocketsphinx_recognizer
+  // switches it off once; -logfn would reopen it on every decoder we build,
+  // racing with decoders that log on other threads.
+  std::vector<std::string> args = {
+      "-hmm",      (dir / "en-us").string(),
+      "-lm",       (dir / "en-us.lm.bin").string(),
+      "-dict",     (dir / "cmudict-en-us.dict").string(),
+      "-beam",     fmt::format("{:g}", params.beam),
+      "-wbeam",    fmt::format("{:g}", params.wbeam),
+      "-pbeam",    fmt::format("{:g}", params.pbeam),
+      "-fwdflat",  params.fwdflat ? "yes" : "no",
+      "-bestpath", params.bestpath ? "yes" : "no",
+  };
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  cmd_ln_t* config =
+      cmd_ln_parse_r(nullptr, ps_args(), static_cast<std::int32_t>(argv.size()), argv.data(), TRUE);
+  if (config == nullptr) return Error::invalid_config("PocketSphinx rejected its parameters");
+  auto impl = std::make_unique<Impl>();
+  impl->ps = ps_init(config);
+  cmd_ln_free_r(config);  // the decoder keeps its own reference
+  if (impl->ps == nullptr) {
+    return Error::invalid_config("PocketSphinx could not load the model in " + params.model_dir +
+                                 " (corrupt or incompatible files?); reinstall it with "
+                                 "`apt-get install --reinstall pocketsphinx-en-us`");
+  }
+  impl->feat = ps_get_feat(impl->ps);
+  impl->batch_cmn = impl->feat->cmn;
+  fe_t* fe = fe_init_auto_r(ps_get_config(impl->ps));
+  if (fe == nullptr)
+    return Error::invalid_config("PocketSphinx front end rejected the model's feature parameters");
+  impl->fe = std::make_unique<FrontEnd>(fe);
+
+  std::vector<mfcc_t> init(impl->fe->dim(), 0);
+  cmn_live_get(impl->feat->cmn_struct, init.data());
+  std::unique_ptr<PsDecoder> decoder(new PsDecoder(std::move(impl)));
+  decoder->model_cmn_.assign(init.begin(), init.end());
+  return decoder;
+}
+
+Result<std::vector<PsWord>> PsDecoder::decode(std::span<const float> samples) {
+  if (impl_->live) return Error::internal("PsDecoder::decode called during a stream");
+  impl_->fe->start();
+  impl_->fe->push(samples);
+  impl_->fe->finish();
+  return impl_->decode_buffered(static_cast<double>(samples.size()) / audio::kSampleRate);
+}
+
+Status PsDecoder::begin_stream(const StreamStart& start) {
+  auto& d = *impl_;
+  if (d.live) return Error::internal("PsDecoder::begin_stream called twice");
+  d.fe->start();
+  d.searched = 0;
+  d.restarts = 0;
+  d.restart_frames = start.restart_frames;
+  d.restart_pending = start.restart_frames > 0;
+  d.feat->cmn = CMN_LIVE;
+  // Always set the starting mean, so a stream does not inherit whatever the
+  // previous utterance on this decoder left behind.
+  d.set_live_mean(start.cmn_mean.empty() ? std::span<const float>(model_cmn_)
+                                         : std::span<const float>(start.cmn_mean));
+  if (ps_start_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to start an utterance");
+  d.live = true;
+  last_live_text_.clear();
+  return {};
+}
+
+Status PsDecoder::feed(std::span<const float> samples) {
+  if (!impl_->live) return Error::internal("PsDecoder::feed called outside a stream");
+  impl_->fe->push(samples);
+  return impl_->search_new_frames();
+}
+
+std::string PsDecoder::partial_text() {
+  if (!impl_->live) return {};
+  return join_clean(ps_get_hyp(impl_->ps, nullptr));
+}
+
+Result<std::vector<PsWord>> PsDecoder::finish_stream(bool redecode) {
+  auto& d = *impl_;
+  if (!d.live) return Error::internal("PsDecoder::finish_stream called outside a stream");
+  d.fe->finish();
+  d.restart_pending = false;  // too short to restart: not worth it this late
+  auto searched = d.search_new_frames();
+  // The last partial, as a listener saw it. (After ps_end_utt, ps_get_hyp
+  // would run the bestpath search over the live lattice: ~1 s for 25 s of
+  // speech, wasted when the batch pass follows.)
+  last_live_text_ = join_clean(ps_get_hyp(d.ps, nullptr));
+  d.live = false;
+  if (ps_end_utt(d.ps) < 0 || !searched.ok()) {
+    return Error::internal("PocketSphinx failed to finish the utterance");
+  }
+  if (!redecode) return d.words_of_last_utterance(d.fe->audio_seconds());
+  return d.decode_buffered(d.fe->audio_seconds());
+}
+
+void PsDecoder::abort_stream() {
+  if (!impl_->live) return;
+  ps_end_utt(impl_->ps);
+  impl_->live = false;
+}
+
+std::size_t PsDecoder::live_restarts() const { return impl_->restarts; }
+
+std::vector<float> PsDecoder::utterance_mean() const { return impl_->mean_of_frames(); }
+
+}  // namespace scribepod::asr::ps

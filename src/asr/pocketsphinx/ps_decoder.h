@@ -1,0 +1,90 @@
+// PsDecoder: one PocketSphinx decoder plus its own copy of the front end,
+// for one thread at a time (the pool hands it out).
+//
+// Why our own front end: PocketSphinx's voice-activity detector drops silent
+// frames before the search, so the frame numbers it reports are "speech
+// time", not audio time. We compute the cepstra ourselves with the same
+// sphinxbase front end and configuration, remember each kept frame's real
+// index, and feed the search with ps_process_cep(); results are identical to
+// ps_process_raw() (checked on the whole test set) and timestamps are true.
+// The cepstra are also what a stream keeps to re-decode the utterance at the
+// end, 52 bytes per 10 ms instead of the audio.
+//
+// Every utterance starts from the same state (front-end noise statistics are
+// reset and batch CMN is restored after a stream switched it to live CMN), so
+// a decoder gives the same words for the same audio whatever it did before.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "asr/pocketsphinx/pocketsphinx_recognizer.h"
+#include "core/result.h"
+
+namespace scribepod::asr::ps {
+
+struct PsWord {
+  std::string text;  // filler-free, alternate-pronunciation suffix removed
+  double start_s = 0;
+  double end_s = 0;
+  float probability = 0;  // posterior 0..1 (needs bestpath; 0 otherwise)
+};
+
+class PsDecoder {
+ public:
+  // Builds the decoder; the model files must already have been checked.
+  static Result<std::unique_ptr<PsDecoder>> create(const PocketSphinxParams& params);
+  ~PsDecoder();
+  PsDecoder(const PsDecoder&) = delete;
+  PsDecoder& operator=(const PsDecoder&) = delete;
+
+  // Batch: decodes the whole utterance in one pass.
+  Result<std::vector<PsWord>> decode(std::span<const float> samples);
+
+  // Streaming: begin, feed audio as it comes (searched at once), read the
+  // partial hypothesis, then finish: ends the live search and re-decodes the
+  // buffered utterance in one batch pass. The live search normalises each
+  // frame with a running cepstral mean that has to start from a seed.
+  struct StreamStart {
+    // Seeds the live running cepstral mean; empty: the model's initial value.
+    std::vector<float> cmn_mean;
+    // Once `restart_frames` frames of speech are in, the live search
+    // restarts from their own mean and re-searches them. 0: never.
+    std::size_t restart_frames = 0;
+  };
+  Status begin_stream(const StreamStart& start);
+  Status feed(std::span<const float> samples);
+  std::string partial_text();
+  // `redecode` false: skip the batch pass and return the live search's
+  // result (about half the work; the live result is only as good as its
+  // running mean).
+  Result<std::vector<PsWord>> finish_stream(bool redecode = true);
+  // Ends a stream without a result (the caller went away).
+  void abort_stream();
+  // Times the live search was restarted in the last stream (0 or 1).
+  std::size_t live_restarts() const;
+  // The live search's last partial of the last finished stream, kept for
+  // measurements (how good the streamed text was before the re-decode).
+  const std::string& last_live_text() const { return last_live_text_; }
+
+  // Mean cepstrum of the frames of the last utterance (empty when no frame
+  // passed the voice-activity detector): what a warm stream starts from.
+  std::vector<float> utterance_mean() const;
+
+ private:
+  struct Impl;
+  explicit PsDecoder(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+  std::vector<float> model_cmn_;  // the acoustic model's initial CMN vector
+  std::string last_live_text_;
+};
+
+// Word text as PocketSphinx reports it -> what we show: "" for fillers
+// (<s>, </s>, <sil>, [NOISE], ...), "read(2)" -> "read".
+std::string clean_word(std::string_view word);
+
+}  // namespace scribepod::asr::ps
