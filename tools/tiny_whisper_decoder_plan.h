@@ -1,12 +1,13 @@
 // The decoder part of a random whisper model: which directions are planted
 // in its token and positional embeddings, and why.
 //
-// The decoder's embeddings are random, like everything else,, with a few directions planted so
-// that greedy decoding behaves like a real model on a short utterance. Purely
-// random weights make the decoder repeat one token up to the 224-token limit,
-// window after window, with every temperature fallback: a minute of work for
-// micro on a 3 s input instead of milliseconds. Planted, in the otherwise
-// random token (tied input/output) and positional embeddings:
+// The embeddings are random like everything else, with a few directions
+// planted so that greedy decoding behaves like a real model on a short
+// utterance. Purely random weights make the decoder repeat one token up to
+// the 224-token limit, window after window, with every temperature fallback:
+// a minute of work for micro on a 3 s input instead of milliseconds.
+// Planted, in the otherwise random token (tied input/output) and positional
+// embeddings:
 //   - the last prompt token (SOT, or the task token of multilingual models)
 //     points at "a timestamp near 0.2 s", so each window opens with <|0.20|>;
 //   - the positions then cycle through a plan of period words+2: one position

@@ -16,7 +16,8 @@ int serve(const ConfigFlags& flags) {
     std::cerr << "scribepod: " << sources.error().message << "\n";
     return kExitBadConfig;
   }
-  auto loaded = config::load(*sources);
+  std::vector<std::string> warnings;
+  auto loaded = config::load(*sources, warnings);
   if (!loaded) {
     std::cerr << "scribepod: invalid configuration: " << loaded.error().message << "\n";
     return kExitBadConfig;
@@ -37,6 +38,7 @@ int serve(const ConfigFlags& flags) {
     std::cerr << "scribepod: " << st.error().message << "\n";
     return kExitBadConfig;
   }
+  for (const std::string& w : warnings) log::warn("configuration", {{"warning", w}});
   if (auto st = api::check_exposure(cfg); !st) {
     log::error("refusing to start", {{"reason", st.error().message}});
     log::shutdown();

@@ -85,8 +85,8 @@ struct AsrConfig {
   int threads = 2;              // CPU threads per whisper decode
   std::string whisper_model;    // "" = <data_dir>/models/ggml-base.en.bin
   std::string pocketsphinx_model_dir = "/usr/share/pocketsphinx/model/en-us";
-  std::string remote_url;       // OpenAI-compatible server root
-  std::string remote_api_key;   // secret
+  std::string remote_url;      // OpenAI-compatible server root
+  std::string remote_api_key;  // secret
   std::string remote_model = "whisper-1";
   std::chrono::milliseconds remote_timeout{120'000};
   int remote_attempts = 3;

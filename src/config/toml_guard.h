@@ -8,10 +8,13 @@
 //   - a table header whose key starts with a character that is neither a
 //     bare-key character nor a quote, e.g. "[(" or "[[[", violates an
 //     assumed precondition of parse_key() (fixed upstream by #301).
-// check_toml_text() rejects exactly those inputs, plus malformed UTF-8, with
-// a normal error. It never rejects valid TOML 1.0 except a line-ending
-// backslash in a """string""" followed by a non-ASCII character (a construct
-// no scribepod setting needs). Remove it when the system toml++ has the fixes.
+// check_toml_text() rejects those inputs with a normal error: malformed
+// UTF-8; non-ASCII text outside strings and comments; a quote glued to the
+// token before it (toml++ then scans the would-be string as part of that
+// token); a table header not starting with a key. All of these are invalid
+// TOML anyway, except one valid construct no scribepod setting needs: a
+// line-ending backslash in a """string""" followed by a non-ASCII character.
+// Remove this when the system toml++ has the upstream fixes.
 #pragma once
 
 #include <string_view>
