@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdint>
 
+#include "core/ascii.h"
+
 namespace scribepod::audio {
 namespace {
 
@@ -39,19 +41,6 @@ std::size_t id3v2_size(std::string_view bytes) {
   }
   if ((byte_at(bytes, 5) & 0x10) != 0) size += 10;  // footer present
   return size;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 AudioFormat format_for_media_type(std::string_view type) {
@@ -275,7 +264,7 @@ Result<DeclaredType> parse_content_type(std::string_view content_type) {
   DeclaredType out;
   std::string_view rest = content_type;
   const std::size_t semi = rest.find(';');
-  out.media_type = lower(trim(rest.substr(0, semi)));
+  out.media_type = ascii_lowercase(trim_ascii(rest.substr(0, semi)));
   out.format = format_for_media_type(out.media_type);
   if (out.format != AudioFormat::kRawPcm16) return out;
 
@@ -283,12 +272,12 @@ Result<DeclaredType> parse_content_type(std::string_view content_type) {
   rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
   while (!rest.empty()) {
     const std::size_t next = rest.find(';');
-    const std::string_view param = trim(rest.substr(0, next));
+    const std::string_view param = trim_ascii(rest.substr(0, next));
     rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
     const std::size_t eq = param.find('=');
     if (eq == std::string_view::npos) continue;
-    const std::string key = lower(trim(param.substr(0, eq)));
-    std::string_view value = trim(param.substr(eq + 1));
+    const std::string key = ascii_lowercase(trim_ascii(param.substr(0, eq)));
+    std::string_view value = trim_ascii(param.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
@@ -301,7 +290,7 @@ Result<DeclaredType> parse_content_type(std::string_view content_type) {
       if (!channels) return std::move(channels).take_error();
       out.raw.channels = *channels;
     } else if (key == "endianness" || key == "endian") {
-      const std::string v = lower(value);
+      const std::string v = ascii_lowercase(value);
       if (v == "little-endian" || v == "little" || v == "le") {
         out.raw.big_endian = false;
       } else if (v == "big-endian" || v == "big" || v == "be") {

@@ -6,12 +6,12 @@
 #include <limits>
 #include <system_error>
 
+#include "core/ascii.h"
+
 namespace scribepod::config {
 namespace {
 
 using std::chrono::milliseconds;
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -46,19 +46,9 @@ Result<int64_t> multiply(int64_t n, int64_t factor, std::string_view what) {
 
 }  // namespace
 
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n\f\v";
-  const auto first = s.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(kSpace);
-  return s.substr(first, last - first + 1);
-}
+std::string_view trim(std::string_view s) { return trim_ascii(s, " \t\r\n\f\v"); }
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
+std::string to_lower(std::string_view s) { return ascii_lowercase(s); }
 
 // Control characters have no business in a host, a path, an origin or a key,
 // and a CR/LF could end up in a response header.

@@ -5,6 +5,8 @@
 #include <new>
 #include <utility>
 
+#include "core/ascii.h"
+
 namespace scribepod::http {
 namespace {
 
@@ -67,22 +69,6 @@ bool is_boundary_char(char c) {
 bool is_control(char c) {
   const auto u = static_cast<unsigned char>(c);
   return (u < 0x20 && c != '\t') || u == 0x7f;
-}
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string ascii_lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
 }
 
 std::string_view trim_ows(std::string_view s) {
@@ -154,7 +140,7 @@ Result<std::array<std::optional<std::string>, N>> parse_parameters(
       }
     }
     for (std::size_t i = 0; i < N; ++i) {
-      if (!iequals(name, wanted[i])) continue;
+      if (!ascii_iequals(name, wanted[i])) continue;
       if (values[i]) return Error::bad_request("parameter " + std::string(wanted[i]) + " repeats");
       values[i] = std::move(value);
       break;
@@ -188,8 +174,8 @@ std::optional<std::string> decode_ext_value(std::string_view ext) {
   const std::size_t q2 = q1 == std::string_view::npos ? q1 : ext.find('\'', q1 + 1);
   if (q2 == std::string_view::npos) return std::nullopt;
   const std::string_view charset = ext.substr(0, q1);
-  const bool latin1 = iequals(charset, "iso-8859-1");
-  if (!latin1 && !iequals(charset, "utf-8")) return std::nullopt;
+  const bool latin1 = ascii_iequals(charset, "iso-8859-1");
+  if (!latin1 && !ascii_iequals(charset, "utf-8")) return std::nullopt;
   const std::string_view encoded = ext.substr(q2 + 1);
   std::string out;
   for (std::size_t i = 0; i < encoded.size(); ++i) {
@@ -233,7 +219,7 @@ Result<std::string> normalize_content_type(std::string_view value, std::size_t n
 Status apply_disposition(std::string_view value, std::size_t number, MultipartPart& part) {
   std::size_t pos = 0;
   const std::string_view type = take_token(value, pos);
-  if (!iequals(type, "form-data")) {
+  if (!ascii_iequals(type, "form-data")) {
     return Error::bad_request(part_label(number) + " has Content-Disposition \"" +
                               std::string(type) + "\" instead of form-data");
   }
@@ -285,12 +271,12 @@ Status parse_part_headers(std::string_view block, std::string_view nl, std::size
       return Error::bad_request(part_label(number) + " has a malformed header line");
     }
     const std::string_view value = trim_ows(line.substr(colon + 1));
-    if (iequals(name, "content-disposition")) {
+    if (ascii_iequals(name, "content-disposition")) {
       if (std::exchange(seen_disposition, true)) {
         return Error::bad_request(part_label(number) + " has two Content-Disposition headers");
       }
       if (auto s = apply_disposition(value, number, part); !s) return s;
-    } else if (iequals(name, "content-type")) {
+    } else if (ascii_iequals(name, "content-type")) {
       if (std::exchange(seen_content_type, true)) {
         return Error::bad_request(part_label(number) + " has two Content-Type headers");
       }
@@ -424,7 +410,8 @@ Result<std::string> multipart_boundary(std::string_view content_type) try {
   const std::string_view value = trim_ows(content_type);
   std::size_t pos = 0;
   const auto media = take_media_type(value, pos);
-  if (!media || !iequals(media->first, "multipart") || !iequals(media->second, "form-data")) {
+  if (!media || !ascii_iequals(media->first, "multipart") ||
+      !ascii_iequals(media->second, "form-data")) {
     return Error::bad_request("Content-Type must be multipart/form-data");
   }
   constexpr std::array<std::string_view, 1> kWanted = {"boundary"};

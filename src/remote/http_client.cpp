@@ -8,6 +8,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "core/ascii.h"
+
 namespace scribepod::remote {
 namespace {
 
@@ -21,22 +23,6 @@ void init_curl_once() {
       throw std::runtime_error("curl_global_init failed");
     }
   });
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 // Body and header sinks for one exchange. The body sink stops the transfer
@@ -70,8 +56,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   }
   const size_t colon = line.find(':');
   if (colon == std::string_view::npos) return n;
-  std::string name = lowercase(trim(line.substr(0, colon)));
-  const std::string_view value = trim(line.substr(colon + 1));
+  std::string name = ascii_lowercase(trim_ascii(line.substr(0, colon), " \t\r\n"));
+  const std::string_view value = trim_ascii(line.substr(colon + 1), " \t\r\n");
   auto [it, inserted] = sink->response->headers.try_emplace(std::move(name), value);
   if (!inserted) {
     it->second += ", ";
@@ -180,7 +166,7 @@ class HttpClient::HandlePool {
 };
 
 std::string HttpResponse::header(std::string_view name) const {
-  auto it = headers.find(lowercase(name));
+  auto it = headers.find(ascii_lowercase(name));
   return it == headers.end() ? std::string() : it->second;
 }
 
