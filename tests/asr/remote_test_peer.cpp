@@ -1,11 +1,10 @@
 // TEST DOUBLE: see remote_test_peer.h.
 //
-// The asr_remote_test target has exactly two sources, so the generic
-// loopback peer (tests/remote/test_peer.cpp) is compiled into this file
-// rather than copied.
+// Built on the generic loopback peer of tests/remote (library
+// scribepod_test_peer).
 #include "remote_test_peer.h"
 
-#include "../remote/test_peer.cpp"  // NOLINT(bugprone-suspicious-include)
+#include "core/ascii.h"
 
 namespace scribepod::testing {
 namespace {
@@ -94,7 +93,7 @@ bool parse_multipart(const std::string& content_type, const std::string& body,
       up.file_name = head.substr(start, head.find('"', start) - start);
       const size_t ct = head.find("Content-Type: ");
       if (ct != std::string::npos)
-        up.file_content_type = trim(head.substr(ct + 14, head.find("\r\n", ct) - ct - 14));
+        up.file_content_type = trim_ascii(head.substr(ct + 14, head.find("\r\n", ct) - ct - 14));
       if (name == "file") file_bytes = std::move(data);
     } else {
       up.fields.emplace_back(name, std::move(data));
