@@ -194,6 +194,27 @@ class Loader {
                                    origin("asr.engine") + ")");
     }
 
+    const std::string& llm_url = config_.llm.remote_url;
+    if (!llm_url.empty() && !llm_url.starts_with("http://") && !llm_url.starts_with("https://")) {
+      return Error::invalid_config("invalid value " + quote_value(llm_url) +
+                                   " for llm.remote_url (from " + origin("llm.remote_url") +
+                                   "): expected an http:// or https:// URL");
+    }
+    if (config_.mind.engine == "openai" && llm_url.empty()) {
+      return Error::invalid_config("llm.remote_url must be set when mind.engine is openai (from " +
+                                   origin("mind.engine") + ")");
+    }
+    const std::string& pg = config_.store.postgres_url;
+    if (!pg.empty() && !pg.starts_with("postgresql://") && !pg.starts_with("postgres://")) {
+      return Error::invalid_config("store.postgres_url (from " + origin("store.postgres_url") +
+                                   ") must start with postgresql:// or postgres://");
+    }
+    if (config_.store.backend == "postgres" && pg.empty()) {
+      return Error::invalid_config(
+          "store.postgres_url must be set when store.backend is postgres (from " +
+          origin("store.backend") + ")");
+    }
+
     for (std::string& o : config_.cors.allowed_origins) {
       if (!valid_origin(o)) {
         return Error::invalid_config(

@@ -93,6 +93,53 @@ struct AsrConfig {
   bool vad_gate = true;  // skip recognition when no speech is detected
 };
 
+struct MindConfig {
+  std::string engine = "heuristic";    // heuristic | llama | openai
+  std::string prompts_dir;             // "" = ./prompts, else <install>/share/scribepod/prompts
+  std::size_t max_history_lines = 20;  // conversation lines given to the model
+};
+
+struct LlmConfig {
+  std::string model;  // GGUF file; "" = <data_dir>/models/qwen2.5-0.5b-instruct-q4_k_m.gguf
+  std::size_t context_size = 4096;
+  int threads = 2;              // CPU threads per generation
+  std::size_t concurrency = 2;  // generations at once (contexts)
+  int max_tokens = 256;
+  double temperature = 0.2;
+  std::string remote_url;      // OpenAI-compatible server root (openai engine)
+  std::string remote_api_key;  // secret
+  std::string remote_model = "gpt-4o-mini";
+  std::chrono::milliseconds remote_timeout{60'000};
+  int remote_attempts = 3;
+};
+
+struct SessionConfig {
+  std::chrono::milliseconds timeout{3'600'000};       // idle conversations expire
+  std::chrono::milliseconds sweep_interval{600'000};  // how often expiry runs
+  std::size_t max_sessions = 10'000;                  // more get 503
+};
+
+struct StoreConfig {
+  std::string backend = "sqlite";          // sqlite | postgres
+  std::string sqlite_path;                 // "" = <data_dir>/scribepod.db
+  std::string postgres_url;                // postgresql://user[:password]@host:port/db — secret
+  std::chrono::milliseconds retention{0};  // history older than this is deleted; 0 = keep
+};
+
+struct LiveConfig {
+  std::size_t max_streams = 64;                          // open /v1/stream connections
+  std::size_t max_frame_bytes = 64 * 1024;               // one WebSocket message
+  double max_realtime_factor = 4.0;                      // audio faster than this is refused
+  std::chrono::milliseconds partial_interval{250};       // partial cadence
+  std::chrono::milliseconds endpoint_silence{500};       // silence that ends an utterance
+  std::chrono::milliseconds endpoint_min_silence{300};   // ... after a finished sentence
+  std::chrono::milliseconds endpoint_max_silence{1200};  // ... after "and", "so", "um"
+  std::chrono::milliseconds max_utterance{30'000};       // forced split
+  std::chrono::milliseconds max_backlog{10'000};         // audio queued before the stream is cut
+  std::chrono::milliseconds resume_grace{120'000};       // a dropped session stays resumable
+  std::chrono::milliseconds idle_timeout{30'000};        // no message at all: close 4408
+};
+
 struct Config {
   ServerConfig server;
   CorsConfig cors;
@@ -101,6 +148,11 @@ struct Config {
   LogConfig log;
   AudioConfig audio;
   AsrConfig asr;
+  MindConfig mind;
+  LlmConfig llm;
+  SessionConfig session;
+  StoreConfig store;
+  LiveConfig live;
   std::string data_dir = "data";
 };
 

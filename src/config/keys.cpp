@@ -154,6 +154,11 @@ std::vector<KeySpec> build_table() {
   using L = LogConfig;
   using Au = AudioConfig;
   using As = AsrConfig;
+  using M = MindConfig;
+  using Ll = LlmConfig;
+  using Se = SessionConfig;
+  using St = StoreConfig;
+  using Lv = LiveConfig;
   constexpr auto kServer = &Config::server;
   constexpr auto kCors = &Config::cors;
   constexpr auto kAuth = &Config::auth;
@@ -161,6 +166,11 @@ std::vector<KeySpec> build_table() {
   constexpr auto kLog = &Config::log;
   constexpr auto kAudio = &Config::audio;
   constexpr auto kAsr = &Config::asr;
+  constexpr auto kMind = &Config::mind;
+  constexpr auto kLlm = &Config::llm;
+  constexpr auto kSession = &Config::session;
+  constexpr auto kStore = &Config::store;
+  constexpr auto kLive = &Config::live;
 
   std::vector<KeySpec> t;
   // --- server ---------------------------------------------------------------
@@ -301,6 +311,108 @@ std::vector<KeySpec> build_table() {
   t.push_back(bool_key("asr.vad_gate", {"SCRIBEPOD_ASR_VAD_GATE"},
                        "Skip recognition of audio in which no speech is detected",
                        field<kAsr, &As::vad_gate>()));
+  // --- mind -----------------------------------------------------------------
+  t.push_back(enum_key("mind.engine", {"SCRIBEPOD_MIND_ENGINE"}, {"heuristic", "llama", "openai"},
+                       {}, "Thoughts engine: heuristic (no model), llama (GGUF) or openai (remote)",
+                       field<kMind, &M::engine>()));
+  t.push_back(
+      string_key("mind.prompts_dir", {"SCRIBEPOD_MIND_PROMPTS_DIR"},
+                 "Prompt templates; empty = ./prompts, else <install>/share/scribepod/prompts",
+                 field<kMind, &M::prompts_dir>()));
+  t.push_back(integer_key("mind.max_history_lines", {"SCRIBEPOD_MIND_MAX_HISTORY_LINES"}, 1, 1000,
+                          "Most recent conversation lines given to the model",
+                          field<kMind, &M::max_history_lines>()));
+  // --- llm ------------------------------------------------------------------
+  t.push_back(
+      string_key("llm.model", {"SCRIBEPOD_LLM_MODEL"},
+                 "GGUF model file; empty = <data_dir>/models/qwen2.5-0.5b-instruct-q4_k_m.gguf",
+                 field<kLlm, &Ll::model>()));
+  t.push_back(integer_key("llm.context_size", {"SCRIBEPOD_LLM_CONTEXT_SIZE"}, 256, 131072,
+                          "Tokens of context per generation", field<kLlm, &Ll::context_size>()));
+  t.push_back(integer_key("llm.threads", {"SCRIBEPOD_LLM_THREADS"}, 1, 256,
+                          "CPU threads per generation", field<kLlm, &Ll::threads>()));
+  t.push_back(integer_key("llm.concurrency", {"SCRIBEPOD_LLM_CONCURRENCY"}, 1, 256,
+                          "Generations running at once", field<kLlm, &Ll::concurrency>()));
+  t.push_back(integer_key("llm.max_tokens", {"SCRIBEPOD_LLM_MAX_TOKENS"}, 16, 8192,
+                          "Most tokens generated per answer", field<kLlm, &Ll::max_tokens>()));
+  t.push_back(double_key("llm.temperature", {"SCRIBEPOD_LLM_TEMPERATURE"}, 0, false, 2,
+                         "Sampling temperature (0 = greedy)", field<kLlm, &Ll::temperature>()));
+  t.push_back(string_key("llm.remote_url", {"SCRIBEPOD_LLM_REMOTE_URL"},
+                         "Root URL of an OpenAI-compatible chat server (openai engine)",
+                         field<kLlm, &Ll::remote_url>()));
+  t.push_back(secret_key("llm.remote_api_key", {"SCRIBEPOD_LLM_REMOTE_API_KEY", "OPENAI_API_KEY"},
+                         ValueType::kString, "Bearer key for the chat server; empty = none",
+                         field<kLlm, &Ll::remote_api_key>()));
+  t.push_back(string_key("llm.remote_model", {"SCRIBEPOD_LLM_REMOTE_MODEL"},
+                         "Model name sent to the chat server", field<kLlm, &Ll::remote_model>()));
+  t.push_back(duration_key("llm.remote_timeout", {"SCRIBEPOD_LLM_REMOTE_TIMEOUT"}, kMs, kMs, kHour,
+                           "Time allowed for one chat completion request",
+                           field<kLlm, &Ll::remote_timeout>()));
+  t.push_back(integer_key("llm.remote_attempts", {"SCRIBEPOD_LLM_REMOTE_ATTEMPTS"}, 1, 10,
+                          "Tries per chat request (retryable failures only)",
+                          field<kLlm, &Ll::remote_attempts>()));
+  // --- session --------------------------------------------------------------
+  t.push_back(duration_key("session.timeout", {"SCRIBEPOD_SESSION_TIMEOUT", "SESSION_TIMEOUT"}, kMs,
+                           kSecond, 30 * 24 * kHour, "Idle conversations expire after this long",
+                           field<kSession, &Se::timeout>()));
+  t.push_back(duration_key("session.sweep_interval", {"SCRIBEPOD_SESSION_SWEEP_INTERVAL"}, kMs,
+                           kSecond, 24 * kHour, "How often idle conversations are swept",
+                           field<kSession, &Se::sweep_interval>()));
+  t.push_back(integer_key("session.max_sessions", {"SCRIBEPOD_SESSION_MAX_SESSIONS"}, 1, 10'000'000,
+                          "Conversations held at once; a new one beyond gets 503",
+                          field<kSession, &Se::max_sessions>()));
+  // --- store ----------------------------------------------------------------
+  t.push_back(enum_key("store.backend", {"SCRIBEPOD_STORE_BACKEND"}, {"sqlite", "postgres"},
+                       {{"postgresql", "postgres"}}, "Where conversation history is kept",
+                       field<kStore, &St::backend>()));
+  t.push_back(string_key("store.sqlite_path", {"SCRIBEPOD_STORE_SQLITE_PATH"},
+                         "SQLite database file; empty = <data_dir>/scribepod.db",
+                         field<kStore, &St::sqlite_path>()));
+  t.push_back(secret_key("store.postgres_url", {"SCRIBEPOD_STORE_POSTGRES_URL", "DATABASE_URL"},
+                         ValueType::kString,
+                         "PostgreSQL URL postgresql://user[:password]@host:port/db (postgres)",
+                         field<kStore, &St::postgres_url>()));
+  t.push_back(duration_key("store.retention", {"SCRIBEPOD_STORE_RETENTION"}, kSecond,
+                           milliseconds{0}, 3650 * 24 * kHour,
+                           "History idle longer than this is deleted; 0 = keep forever",
+                           field<kStore, &St::retention>()));
+  // --- live -----------------------------------------------------------------
+  t.push_back(integer_key("live.max_streams", {"SCRIBEPOD_LIVE_MAX_STREAMS"}, 1, 1'000'000,
+                          "Open /v1/stream connections; more get 503",
+                          field<kLive, &Lv::max_streams>()));
+  t.push_back(size_key("live.max_frame_bytes", {"SCRIBEPOD_LIVE_MAX_FRAME_BYTES"}, kKiB, 16 * kMiB,
+                       "Largest WebSocket message; larger ones close the stream (1009)",
+                       field<kLive, &Lv::max_frame_bytes>()));
+  t.push_back(double_key("live.max_realtime_factor", {"SCRIBEPOD_LIVE_MAX_REALTIME_FACTOR"}, 1,
+                         false, 1000, "Audio sent faster than this many times real time is refused",
+                         field<kLive, &Lv::max_realtime_factor>()));
+  t.push_back(duration_key("live.partial_interval", {"SCRIBEPOD_LIVE_PARTIAL_INTERVAL"}, kMs,
+                           milliseconds{50}, kHour, "Least time between two partials",
+                           field<kLive, &Lv::partial_interval>()));
+  t.push_back(duration_key("live.endpoint_silence", {"SCRIBEPOD_LIVE_ENDPOINT_SILENCE"}, kMs,
+                           milliseconds{100}, 10 * kSecond,
+                           "Silence that ends an utterance, normally",
+                           field<kLive, &Lv::endpoint_silence>()));
+  t.push_back(duration_key("live.endpoint_min_silence", {"SCRIBEPOD_LIVE_ENDPOINT_MIN_SILENCE"},
+                           kMs, milliseconds{100}, 10 * kSecond,
+                           "Silence that ends an utterance after a finished sentence",
+                           field<kLive, &Lv::endpoint_min_silence>()));
+  t.push_back(duration_key(
+      "live.endpoint_max_silence", {"SCRIBEPOD_LIVE_ENDPOINT_MAX_SILENCE"}, kMs, milliseconds{100},
+      10 * kSecond, "Silence that ends an utterance after a trailing \"and\", \"so\", \"um\"",
+      field<kLive, &Lv::endpoint_max_silence>()));
+  t.push_back(duration_key("live.max_utterance", {"SCRIBEPOD_LIVE_MAX_UTTERANCE"}, kMs, kSecond,
+                           kHour, "Longer utterances are split",
+                           field<kLive, &Lv::max_utterance>()));
+  t.push_back(duration_key("live.max_backlog", {"SCRIBEPOD_LIVE_MAX_BACKLOG"}, kMs, kSecond, kHour,
+                           "Audio waiting for the recogniser before a stream is cut (1013)",
+                           field<kLive, &Lv::max_backlog>()));
+  t.push_back(duration_key(
+      "live.resume_grace", {"SCRIBEPOD_LIVE_RESUME_GRACE"}, kMs, milliseconds{0}, 24 * kHour,
+      "How long a dropped stream's session can be resumed", field<kLive, &Lv::resume_grace>()));
+  t.push_back(duration_key("live.idle_timeout", {"SCRIBEPOD_LIVE_IDLE_TIMEOUT"}, kMs, kSecond,
+                           kHour, "A stream with no message for this long is closed (4408)",
+                           field<kLive, &Lv::idle_timeout>()));
   // --- top level ------------------------------------------------------------
   t.push_back(string_key("data_dir", {"SCRIBEPOD_DATA_DIR", "DATA_DIR"},
                          "Directory for the database, podcasts and downloaded models",

@@ -128,7 +128,12 @@ TEST_F(LoadTest, EveryVariableNameSetsItsKey) {
   for (const KeySpec& sp : key_table()) {
     for (std::string_view var : sp.env) {
       const std::string text = sample(sp);
-      const Config c = ok(load(env_only({{std::string(var), text}})));
+      std::map<std::string, std::string> env = {{std::string(var), text}};
+      // store.backend = postgres needs a URL (a check across keys).
+      if (sp.key == "store.backend") {
+        env["SCRIBEPOD_STORE_POSTGRES_URL"] = "postgresql://sample@127.0.0.1:5432/sample";
+      }
+      const Config c = ok(load(env_only(env)));
       EXPECT_EQ(sp.get(c), *parse_value(sp, text)) << var;
       EXPECT_NE(sp.get(c), sp.get(Config{})) << var;
     }
@@ -140,8 +145,13 @@ TEST_F(LoadTest, EveryKeyCanBeSetFromTomlAndFlags) {
     const std::string text = sample(sp);
     const Value expected = *parse_value(sp, text);
 
+    // Settings that other settings require (checked across keys).
+    const bool needs_postgres_url = sp.key == "store.backend";
+    const std::string pg_url = "postgresql://sample@127.0.0.1:5432/sample";
+
     Sources flags;
     flags.flags = {{std::string(sp.key), text}};
+    if (needs_postgres_url) flags.flags["store.postgres_url"] = pg_url;
     EXPECT_EQ(sp.get(ok(load(flags))), expected) << sp.key;
 
     // As a TOML string where the type allows; lists as arrays; numbers bare.
@@ -163,7 +173,8 @@ TEST_F(LoadTest, EveryKeyCanBeSetFromTomlAndFlags) {
     const std::string doc =
         dot == std::string::npos
             ? key + " = " + toml_value + "\n"
-            : "[" + key.substr(0, dot) + "]\n" + key.substr(dot + 1) + " = " + toml_value + "\n";
+            : "[" + key.substr(0, dot) + "]\n" + key.substr(dot + 1) + " = " + toml_value + "\n" +
+                  (needs_postgres_url ? "postgres_url = \"" + pg_url + "\"\n" : "");
     auto from_toml = load_from_toml_text(doc);
     ASSERT_TRUE(from_toml.ok()) << doc << from_toml.error().message;
     EXPECT_EQ(sp.get(*from_toml), expected) << sp.key;
@@ -432,6 +443,32 @@ TEST(Validate, RemoteAsrNeedsAnHttpUrl) {
   EXPECT_FALSE(load(env_only({{"SCRIBEPOD_ASR_ENGINE", "vosk"}})).ok());
 }
 
+TEST(Validate, OpenAiMindNeedsAnHttpUrl) {
+  EXPECT_EQ(error_of(load(env_only({{"SCRIBEPOD_MIND_ENGINE", "openai"}}))),
+            "llm.remote_url must be set when mind.engine is openai (from environment variable "
+            "SCRIBEPOD_MIND_ENGINE)");
+  EXPECT_EQ(error_of(load(env_only({{"SCRIBEPOD_LLM_REMOTE_URL", "ftp://x"}}))),
+            "invalid value \"ftp://x\" for llm.remote_url (from environment variable "
+            "SCRIBEPOD_LLM_REMOTE_URL): expected an http:// or https:// URL");
+  const Config c = ok(load(env_only({{"SCRIBEPOD_MIND_ENGINE", "openai"},
+                                     {"OPENAI_API_KEY", "sk-test"},
+                                     {"SCRIBEPOD_LLM_REMOTE_URL", "http://127.0.0.1:8080"}})));
+  EXPECT_EQ(c.llm.remote_api_key, "sk-test");
+}
+
+TEST(Validate, PostgresStoreNeedsAPostgresUrlAndKeepsItSecret) {
+  EXPECT_EQ(error_of(load(env_only({{"SCRIBEPOD_STORE_BACKEND", "postgres"}}))),
+            "store.postgres_url must be set when store.backend is postgres (from environment "
+            "variable SCRIBEPOD_STORE_BACKEND)");
+  const std::string bad = error_of(load(env_only({{"DATABASE_URL", "mysql://u:hunter2@h/db"}})));
+  EXPECT_NE(bad.find("must start with postgresql://"), std::string::npos) << bad;
+  EXPECT_EQ(bad.find("hunter2"), std::string::npos) << "a secret leaked: " << bad;
+  const Config c = ok(load(env_only({{"SCRIBEPOD_STORE_BACKEND", "postgresql"},
+                                     {"DATABASE_URL", "postgresql://u:hunter2@127.0.0.1/db"}})));
+  EXPECT_EQ(c.store.backend, "postgres");
+  EXPECT_EQ(to_redacted_json(c).find("hunter2"), std::string::npos);
+}
+
 TEST(RedactedJson, RemoteAsrKeyIsSecret) {
   const Config c = ok(load(env_only({{"SCRIBEPOD_ASR_REMOTE_API_KEY", "sk-remote-123"}})));
   const std::string text = to_redacted_json(c);
@@ -463,7 +500,9 @@ TEST(RedactedJson, NestedBySectionWithReadableValues) {
   EXPECT_EQ(j["asr"]["engine"], "pocketsphinx");
   EXPECT_EQ(j["asr"]["remote_timeout"], "2m");
   EXPECT_EQ(j["audio"]["max_duration_s"], 600.0);
-  EXPECT_EQ(j.size(), 8u);  // seven sections and data_dir
+  EXPECT_EQ(j["live"]["endpoint_silence"], "500ms");
+  EXPECT_EQ(j["store"]["backend"], "sqlite");
+  EXPECT_EQ(j.size(), 13u);  // twelve sections and data_dir
   std::size_t leaves = 0;
   for (const auto& [section, value] : j.items()) leaves += value.is_object() ? value.size() : 1;
   EXPECT_EQ(leaves, key_table().size());

@@ -69,7 +69,8 @@ TEST(KeyTable, OnlyKeysAreSecret) {
     if (s.secret) secrets.insert(s.key);
   }
   EXPECT_EQ(secrets,
-            (std::set<std::string_view>{"auth.api_keys", "auth.admin_key", "asr.remote_api_key"}));
+            (std::set<std::string_view>{"auth.api_keys", "auth.admin_key", "asr.remote_api_key",
+                                        "llm.remote_api_key", "store.postgres_url"}));
 }
 
 TEST(KeyTable, DefaultsAreValidAndRoundTripThroughText) {

@@ -73,6 +73,7 @@ inline const KeySpec& spec(std::string_view key) {
 inline std::string sample_text(const KeySpec& s) {
   switch (s.type) {
     case ValueType::kString:
+      if (s.key == "store.postgres_url") return "postgresql://sample@127.0.0.1:5432/sample";
       if (s.key.ends_with("_url")) return "https://sample.example/v1";
       return "sample-" + std::string(s.key);
     case ValueType::kBool:
@@ -81,7 +82,7 @@ inline std::string sample_text(const KeySpec& s) {
     case ValueType::kSize:
       return std::to_string(s.max);
     case ValueType::kDouble:
-      return "12345.5";
+      return s.max_double >= 12345.5 ? "12345.5" : "1.5";
     case ValueType::kDuration:
       return format_duration(std::chrono::milliseconds(s.max));
     case ValueType::kStringList:
