@@ -147,6 +147,66 @@ TEST(PocketSphinxRecognizer, RealSpeechWerWithinBounds) {
   EXPECT_LE(all.errors.rate(), 0.30);
 }
 
+// A live stream: 100 ms frames, a partial read every 250 ms (the live page's
+// rhythm), finalize() at the end. Returns the final text.
+std::string stream_text(Recognizer& r, const audio::PcmAudio& pcm) {
+  auto stream = r.open_stream({});
+  EXPECT_TRUE(stream.ok());
+  if (!stream.ok()) return {};
+  const std::size_t chunk = audio::kSampleRate / 10;
+  for (std::size_t at = 0; at < pcm.samples.size(); at += chunk) {
+    const auto n = std::min(chunk, pcm.samples.size() - at);
+    EXPECT_TRUE((*stream)->feed(std::span<const float>(pcm.samples).subspan(at, n)).ok());
+    if ((at / chunk) % 3 == 2) {
+      EXPECT_TRUE((*stream)->partial().ok());
+    }
+  }
+  auto final = (*stream)->finalize();
+  EXPECT_TRUE(final.ok());
+  return final.ok() ? final->text : std::string();
+}
+
+// The default stream policy (warm CMN, restart after 1 s of speech, the
+// running mean kept up to date, re-decode only utterances of at most
+// redecode_max_s of speech) on real speech, streamed in session order by one
+// recogniser: its final texts must stay near the batch decode's WER although
+// long utterances are not decoded twice. Cards (one speaker, short
+// utterances) and JFK (a loud speaker, where a cold running mean fails) are
+// the cases the policy is about; LibriVox is left to the benchmark
+// (bench/asr_stream_vs_original.sh, ASR_BENCH_POLICY=1) to keep this fast.
+TEST(PocketSphinxRecognizer, StreamedRealSpeechWerWithinBounds) {
+  auto r = make();
+  ASSERT_TRUE(r);
+  const auto stream_score = [&](Scored& s, const std::string& what, const std::string& reference,
+                                const audio::PcmAudio& pcm) {
+    const double cpu0 = thread_cpu_s();
+    const auto text = stream_text(*r, pcm);
+    s.cpu_s += thread_cpu_s() - cpu0;
+    const auto e = word_errors(reference, text);
+    s.errors += e;
+    s.audio_s += pcm.duration_s();
+    std::cout << "  stream " << what << ": \"" << text << "\" WER " << 100.0 * e.rate() << " %\n";
+  };
+  Scored exact;
+  stream_score(exact, "goforward", "go forward ten meters", read_raw(kData / "goforward.raw"));
+  stream_score(exact, "tidigits", "two nine three four zero",
+               read_raw(kData / "tidigits/dhd.2934z.raw"));
+  Scored cards;
+  for (const auto& [id, text] : transcriptions(kData / "cards/cards.transcription")) {
+    stream_score(cards, id, text, read_wav(kData / "cards" / (id + ".wav")));
+  }
+  TempDir dir;
+  Scored kennedy;
+  stream_score(kennedy, "jfk", kJfkText, jfk(dir));
+  report("stream goforward+tidigits", exact);
+  report("stream cards", cards);
+  report("stream jfk", kennedy);
+  EXPECT_EQ(exact.errors.errors(), 0U);
+  EXPECT_EQ(cards.errors.reference_words, 21U);
+  EXPECT_LE(cards.errors.rate(), 0.15);
+  EXPECT_LE(kennedy.errors.rate(), 0.35);
+}
+
 // Everyday sentences, two per CMU voice. (Harvard sentences, phonetically
 // dense with rare words, measured 30 % here: a language-model problem, not
 // an acoustic one; everyday sentences measured 4 % over 21 utterances.)
@@ -287,7 +347,12 @@ TEST(PocketSphinxRecognizer, TimestampsAreAudioTimesMonotonicAndInside) {
 // time for time. (The streamed text's quality on a hard case, JFK, is
 // PsDecoderStreaming.CmnRestartFixesTheColdStart.)
 TEST(PocketSphinxRecognizer, StreamPartialsGrowAndFinalEqualsBatch) {
-  auto r = make();
+  // The re-decode path: with it on for every length, finalize() must give
+  // exactly transcribe()'s result. (The default re-decodes short utterances
+  // only; StreamedRealSpeechWerWithinBounds checks its quality.)
+  auto params = pocketsphinx_default_params();
+  params.redecode_max_s = 1e9;
+  auto r = make(params);
   ASSERT_TRUE(r);
   const auto pcm = read_wav(kData / "librivox/sense_and_sensibility_01_austen_64kb-0870.wav");
   const std::string reference =
@@ -339,12 +404,26 @@ TEST(PocketSphinxRecognizer, StreamPartialsGrowAndFinalEqualsBatch) {
   EXPECT_FALSE((*stream)->partial().ok());
 }
 
-// How the caller chunks the audio does not change the result.
+// How the caller chunks the audio does not change the words. With the final
+// text from the live search, the restart of its cepstral mean happens at the
+// end of the chunk that crosses 1 s of speech, so a word edge may move by a
+// frame or two (10 ms each), no more.
 TEST(PocketSphinxRecognizer, StreamChunkingDoesNotMatter) {
-  auto r = make();
+  auto params = pocketsphinx_default_params();
+  params.redecode_max_s = 0;  // the live search's own result
+  auto r = make(params);
   ASSERT_TRUE(r);
   const auto pcm = read_raw(kData / "tidigits/dhd.2934z.raw");
-  const auto expected = batch(*r, pcm, true);
+  Transcript expected;
+  {
+    auto stream = r->open_stream({});
+    ASSERT_TRUE(stream.ok());
+    ASSERT_TRUE((*stream)->feed(pcm.samples).ok());
+    auto final = (*stream)->finalize();
+    ASSERT_TRUE(final.ok());
+    expected = std::move(final).value();
+  }
+  EXPECT_EQ(expected.text, "two nine three four zero");
   for (std::size_t chunk : {37U, 1234U}) {
     auto stream = r->open_stream({});
     ASSERT_TRUE(stream.ok());
@@ -357,8 +436,8 @@ TEST(PocketSphinxRecognizer, StreamChunkingDoesNotMatter) {
     EXPECT_EQ(final->text, "two nine three four zero") << "chunk " << chunk;
     ASSERT_EQ(final->segments.size(), expected.segments.size());
     for (std::size_t i = 0; i < expected.segments.size(); ++i) {
-      EXPECT_DOUBLE_EQ(final->segments[i].start_s, expected.segments[i].start_s);
-      EXPECT_DOUBLE_EQ(final->segments[i].end_s, expected.segments[i].end_s);
+      EXPECT_NEAR(final->segments[i].start_s, expected.segments[i].start_s, 0.021);
+      EXPECT_NEAR(final->segments[i].end_s, expected.segments[i].end_s, 0.021);
     }
   }
 }

@@ -135,6 +135,8 @@ class PocketSphinxStream final : public RecognizerStream {
     const auto& p = shared_->params;
     if (p.warm_cmn) start.cmn_mean = shared_->warm_start();
     start.restart_frames = static_cast<std::size_t>(p.cmn_restart_ms * kFramesPerSecond / 1000.0);
+    start.second_restart_frames =
+        static_cast<std::size_t>(p.cmn_second_restart_ms * kFramesPerSecond / 1000.0);
     return lease_->begin_stream(start);
   }
 
@@ -155,7 +157,9 @@ class PocketSphinxStream final : public RecognizerStream {
   Result<Transcript> finalize() override {
     if (!lease_) return Error::bad_request("the utterance was already finalized");
     const auto start = Clock::now();
-    auto words = lease_->finish_stream(shared_->params.stream_redecode);
+    // Only a short utterance is worth a second pass (see redecode_max_s).
+    const bool redecode = lease_->speech_seconds() <= shared_->params.redecode_max_s;
+    auto words = lease_->finish_stream(redecode);
     decode_ms_ += ms_since(start);
     if (words.ok() && shared_->params.warm_cmn) shared_->remember(lease_->utterance_mean());
     lease_.release();  // the decoder goes back to the pool now, not when we die
@@ -222,7 +226,8 @@ PocketSphinxParams pocketsphinx_default_params() { return PocketSphinxParams{}; 
 
 Result<std::unique_ptr<Recognizer>> make_pocketsphinx_recognizer(const PocketSphinxParams& params) {
   if (params.decoders == 0) return Error::invalid_config("PocketSphinx needs at least one decoder");
-  if (params.cmn_restart_ms < 0 || params.segment_gap_s < 0) {
+  if (params.cmn_restart_ms < 0 || params.cmn_second_restart_ms < 0 || params.segment_gap_s < 0 ||
+      !(params.redecode_max_s >= 0)) {
     return Error::invalid_config("PocketSphinx timing parameters must not be negative");
   }
   for (double beam : {params.beam, params.wbeam, params.pbeam}) {

@@ -6,10 +6,12 @@
 // PocketSphinx decoder (~95 MB) from a bounded pool filled on demand; when
 // all are busy, a request waits up to `acquire_timeout` and then fails with
 // kUnavailable. Streams search as audio arrives, so partial() is cheap, and
-// finalize() re-decodes the whole utterance in one batch pass, so the final
-// text equals what transcribe() gives for the same audio (streaming search
-// normalises features with a running mean that starts from a guess, which
-// hurts the first words; see `warm_cmn`).
+// finalize() returns the live search's result, so a stream costs about one
+// pass over its audio and the final text is ready soon after the last frame
+// (only very short utterances are re-decoded in batch, see redecode_max_s).
+// The live search normalises features with a running cepstral mean that
+// starts from a guess; restarting it from the speech's own mean after 1 s
+// and 3 s keeps its WER near the batch decode's (see `warm_cmn`).
 //
 // Construction checks the model files and builds the first decoder, so a
 // missing or broken model fails at start-up with a message naming the path.
@@ -56,14 +58,32 @@ struct PocketSphinxParams {
   //   Restarting after 500 ms gave 21.4 % (JFK 41 %), blending the warm mean
   //   into the restart 22.2 %.
   // Passing -cmninit to PocketSphinx does nothing: the model's feat.params
-  // overrides it. The re-search costs `cmn_restart_ms` of audio once.
+  // overrides it. A restart re-searches the speech so far once (1 s, then
+  // 3 s), whatever the utterance's length.
   bool warm_cmn = true;
   int cmn_restart_ms = 1000;
-  // finalize() re-decodes the buffered utterance in one batch pass, so the
-  // final text equals transcribe()'s. false: return the live search's result
-  // instead; a stream then costs ~1.1 batch passes instead of ~2.2, at the
-  // same 16.7 % overall but worse on some sources (cards 19 % vs 5 %).
-  bool stream_redecode = true;
+  // `cmn_second_restart_ms`: restart once more after that much speech (0:
+  // never), so the final text comes from a mean over more speech.
+  // finalize() returns the live search's result, except that an utterance
+  // with at most `redecode_max_s` of speech (as the voice-activity detector
+  // kept it) is re-decoded in one batch pass: it never reached a restart, and
+  // re-decoding that little costs under ~100 ms. Re-decoding every utterance
+  // made a stream cost ~2.5 batch passes and the end of a long utterance
+  // wait seconds (bench/asr_stream_vs_original.sh). Measured with
+  // bench/asr_stream_policy on 13 real utterances (50.6 s) streamed in
+  // session order by one recogniser, 100 ms frames, a partial every 250 ms
+  // (WER of the finals; cards / LibriVox / JFK / all):
+  // - batch transcribe(), and re-decode always: 4.8 / 28.2 / 18.2 / 20.3 %.
+  // - never re-decode, restart at 1 s: 19.0 / 31.0 / 18.2 / 24.4 %.
+  // - restart at 0.5 s: 29.3 % all; at 2 s: 25.2 %; at 3 s: 22.8 %.
+  // - restart at 1 s and 3 s (the default): 4.8 / 28.2 / 27.3 / 22.0 %;
+  //   at 1 s and 2 s: 25.2 %.
+  // - keeping the running mean updated after the restart: 26.0 %.
+  // - warm or cold seed: the same finals (a restart replaces the seed); the
+  //   seed matters for partials in the first second and for utterances
+  //   shorter than a second, so warm_cmn stays on.
+  int cmn_second_restart_ms = 3000;
+  double redecode_max_s = 0.5;
   // A pause of at least this long between words starts a new segment.
   double segment_gap_s = 0.6;
 };

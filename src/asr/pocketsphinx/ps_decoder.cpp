@@ -165,6 +165,7 @@ struct PsDecoder::Impl {
   std::size_t searched = 0;  // frames already given to the live search
   std::size_t restart_frames = 0;
   bool restart_pending = false;
+  std::size_t second_restart_frames = 0;
   std::size_t restarts = 0;
 
   ~Impl() {
@@ -197,15 +198,21 @@ struct PsDecoder::Impl {
 
   // Gives the live search every frame it has not seen yet. Once the
   // utterance has `restart_frames` frames of speech, the live search is
-  // restarted, once, from the mean of that speech: the seed was a guess, and
-  // a wrong guess spoils everything searched with it. Re-searching those
-  // frames costs that much audio once per utterance.
+  // restarted from the mean of that speech: the seed was a guess, and a
+  // wrong guess spoils everything searched with it. A second restart at
+  // `second_restart_frames` refines the mean from more speech. Re-searching
+  // costs that much audio once per restart, whatever the utterance's length.
   Status search_new_frames() {
     if (restart_pending && fe->frames() >= restart_frames) {
-      restart_pending = false;
       if (ps_end_utt(ps) < 0)
         return Error::internal("PocketSphinx failed to restart the utterance");
+      // All frames so far: the restart lands at the end of the caller's chunk,
+      // so its timing can move a word edge by a frame. (The mean of exactly
+      // restart_frames frames would not, but measured worse on JFK's partials.)
       set_live_mean(mean_of_frames());
+      // After the first restart, the second one (if any) is the next.
+      restart_pending = restarts == 0 && second_restart_frames > 0;
+      if (restart_pending) restart_frames = second_restart_frames;
       if (ps_start_utt(ps) < 0)
         return Error::internal("PocketSphinx failed to restart the utterance");
       searched = 0;
@@ -218,6 +225,9 @@ struct PsDecoder::Impl {
     std::vector<mfcc_t> cep(all.begin() + static_cast<std::ptrdiff_t>(searched * fe->dim()),
                             all.end());
     auto rows = rows_of(cep, fe->dim(), 0);
+    // (The live CMN updates its mean when a call takes it past 800 frames
+    // since the last restart, so on utterances longer than ~3 s past it the
+    // result can depend slightly on the caller's chunking.)
     if (ps_process_cep(ps, rows.data(), static_cast<int>(rows.size()), FALSE, FALSE) < 0) {
       return Error::internal("PocketSphinx failed to process audio");
     }
@@ -342,6 +352,8 @@ Status PsDecoder::begin_stream(const StreamStart& start) {
   d.restarts = 0;
   d.restart_frames = start.restart_frames;
   d.restart_pending = start.restart_frames > 0;
+  d.second_restart_frames =
+      start.second_restart_frames > start.restart_frames ? start.second_restart_frames : 0;
   d.feat->cmn = CMN_LIVE;
   // Always set the starting mean, so a stream does not inherit whatever the
   // previous utterance on this decoder left behind.
@@ -389,6 +401,10 @@ void PsDecoder::abort_stream() {
 }
 
 std::size_t PsDecoder::live_restarts() const { return impl_->restarts; }
+
+double PsDecoder::speech_seconds() const {
+  return static_cast<double>(impl_->fe->frames()) * impl_->fe->seconds_per_frame();
+}
 
 std::vector<float> PsDecoder::utterance_mean() const { return impl_->mean_of_frames(); }
 

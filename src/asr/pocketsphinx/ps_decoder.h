@@ -54,6 +54,9 @@ class PsDecoder {
     // Once `restart_frames` frames of speech are in, the live search
     // restarts from their own mean and re-searches them. 0: never.
     std::size_t restart_frames = 0;
+    // Then once more at `second_restart_frames` (> restart_frames; 0:
+    // never), from the mean of the longer stretch of speech.
+    std::size_t second_restart_frames = 0;
   };
   Status begin_stream(const StreamStart& start);
   Status feed(std::span<const float> samples);
@@ -64,8 +67,11 @@ class PsDecoder {
   Result<std::vector<PsWord>> finish_stream(bool redecode = true);
   // Ends a stream without a result (the caller went away).
   void abort_stream();
-  // Times the live search was restarted in the last stream (0 or 1).
+  // Times the live search was restarted in the last stream (0, 1 or 2).
   std::size_t live_restarts() const;
+  // Seconds of audio the voice-activity detector has kept in this (or the
+  // last) utterance: what a batch re-decode of it would have to search.
+  double speech_seconds() const;
   // The live search's last partial of the last finished stream, kept for
   // measurements (how good the streamed text was before the re-decode).
   const std::string& last_live_text() const { return last_live_text_; }
