@@ -68,6 +68,12 @@ class Recognizer {
   virtual std::string name() const = 0;  // "pocketsphinx", "whisper", "remote"
   // Human-readable detail for /health and /ready, e.g. the model path.
   virtual std::string describe() const = 0;
+  // Whether the engine can serve now; `detail` says why not (a remote
+  // engine's circuit may be open). In-process engines are ready once loaded.
+  virtual bool ready(std::string& detail) const {
+    detail = describe();
+    return true;
+  }
   virtual Result<Transcript> transcribe(const audio::PcmAudio& audio,
                                         const TranscribeOptions& options) = 0;
   virtual Result<std::unique_ptr<RecognizerStream>> open_stream(

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "asr/remote/wav_writer.h"
 #include "remote_test_peer.h"
@@ -149,6 +150,29 @@ TEST(RemoteRecognizerTest, PersistentOutageEndsWithUnavailable) {
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(server.request_count(), 3u);
+}
+
+TEST(RemoteRecognizerTest, ReadinessFollowsTheCircuit) {
+  FakeTranscriptionServer server(kKey);
+  RemoteAsrParams p = params_for(server.url());
+  p.retry.max_attempts = 1;
+  p.breaker.failure_threshold = 2;
+  p.breaker.cooldown = milliseconds(300);
+  auto recognizer = make(p);
+  std::string detail;
+  EXPECT_TRUE(recognizer->ready(detail));
+  for (int i = 0; i < 2; ++i) {
+    server.push({.status = 500, .body = "down"});
+    EXPECT_FALSE(recognizer->transcribe(load_goforward(), {}).ok());
+  }
+  EXPECT_FALSE(recognizer->ready(detail));
+  EXPECT_NE(detail.find("circuit open"), std::string::npos) << detail;
+  std::this_thread::sleep_for(milliseconds(350));
+  EXPECT_TRUE(recognizer->ready(detail)) << detail;  // half-open: the next call probes
+  server.push({.status = 200, .body = kGoForwardReply});
+  EXPECT_TRUE(recognizer->transcribe(load_goforward(), {}).ok());
+  EXPECT_TRUE(recognizer->ready(detail));
+  EXPECT_NE(detail.find("circuit closed"), std::string::npos) << detail;
 }
 
 TEST(RemoteRecognizerTest, InvalidJsonIsAClearUpstreamError) {

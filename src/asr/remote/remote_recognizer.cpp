@@ -229,6 +229,13 @@ class RemoteRecognizer final : public Recognizer {
                        remote::breaker_state_name(shared_->backend.breaker().state()));
   }
 
+  // Not ready while the circuit is open: requests would fail fast anyway. A
+  // half-open circuit counts as ready, since the next call is its probe.
+  bool ready(std::string& detail) const override {
+    detail = describe();
+    return shared_->backend.breaker().state() != remote::BreakerState::kOpen;
+  }
+
   Result<Transcript> transcribe(const audio::PcmAudio& audio,
                                 const TranscribeOptions& options) override {
     return transcribe_remote(*shared_, audio, options);
