@@ -6,25 +6,31 @@
 #include <filesystem>
 #include <thread>
 
+#include "api/conversation_routes.h"
 #include "api/engines.h"
 #include "api/health_routes.h"
+#include "api/metrics_routes.h"
 #include "api/transcribe_routes.h"
 #include "api/web_routes.h"
 #include "http/access_log.h"
 #include "http/api_key_auth.h"
 #include "http/cors.h"
+#include "http/metrics_middleware.h"
 #include "http/request_id.h"
 #include "http/static_files.h"
+#include "telemetry/log.h"
 
 namespace scribepod::api {
 
 App::App(const config::Config& config)
     : config_(config), connections_(std::make_shared<std::function<std::size_t()>>()) {
   chain_.add(std::make_unique<http::RequestIdMiddleware>());
+  chain_.add(std::make_unique<http::MetricsMiddleware>());
   if (config.log.access_log) chain_.add(std::make_unique<http::AccessLogMiddleware>());
   chain_.add(
       std::make_unique<http::CorsMiddleware>(config.cors.allowed_origins, config.cors.max_age));
-  chain_.add(std::make_unique<http::ApiKeyMiddleware>(config.auth.api_keys, config.auth.admin_key));
+  chain_.add(std::make_unique<http::ApiKeyMiddleware>(config.auth.api_keys, config.auth.admin_key,
+                                                      std::vector<std::string>{"/v1/stream"}));
   if (config.rate_limit.enabled) {
     per_client_ = std::make_unique<http::TokenBucketLimiter>(config.rate_limit.per_client_rps,
                                                              config.rate_limit.per_client_burst,
@@ -35,15 +41,21 @@ App::App(const config::Config& config)
     chain_.add(std::make_unique<http::RateLimitMiddleware>(*per_client_, *per_session_));
   }
 
-  add_health_routes(router_, HealthSources{
-                                 .readiness = &readiness_,
-                                 .started = started_,
-                                 .environment = config.server.environment,
-                                 // Conversations arrive with the mind; none exist yet.
-                                 .active_sessions = [] { return std::size_t{0}; },
-                                 .active_connections =
-                                     [c = connections_] { return *c ? (*c)() : std::size_t{0}; },
-                             });
+  add_health_routes(
+      router_,
+      HealthSources{
+          .readiness = &readiness_,
+          .started = started_,
+          .environment = config.server.environment,
+          .active_sessions =
+              [this] {
+                return conversations_ ? conversations_->registry().size() : std::size_t{0};
+              },
+          .active_connections = [c = connections_] { return *c ? (*c)() : std::size_t{0}; },
+      });
+  add_metrics_routes(router_, MetricsSources{.active_sessions = [this] {
+                       return conversations_ ? conversations_->registry().size() : std::size_t{0};
+                     }});
 }
 
 void App::add_web_page() {
@@ -54,24 +66,95 @@ void App::add_web_page() {
 
 App::~App() {
   if (compute_pool_) compute_pool_->join();
+  if (mind_pool_) mind_pool_->join();
+  if (conversations_) conversations_->registry().stop_sweeper();
 }
 
 Result<std::unique_ptr<App>> App::create(const config::Config& config) {
   auto recognizer = make_recognizer(config);
   if (!recognizer) return std::move(recognizer).take_error();
   std::unique_ptr<App> app(new App(config));
-  app->readiness_.set("asr", true, (*recognizer)->describe());
+  app->readiness_.set_probe("asr", [engine = *recognizer] {
+    Readiness::Component c;
+    c.ready = engine->ready(c.detail);
+    return c;
+  });
   asr::TranscriberOptions topts;
   topts.limits.max_duration_s = config.audio.max_duration_s;
   topts.vad_gate = config.asr.vad_gate;
   app->compute_pool_ =
       std::make_unique<boost::asio::thread_pool>(std::max<std::size_t>(1, config.asr.concurrency));
-  add_transcribe_routes(
-      app->router_, TranscribeDeps{
-                        .transcriber = std::make_shared<const asr::Transcriber>(*recognizer, topts),
-                        .pool = app->compute_pool_.get(),
-                        .default_language = config.asr.language,
-                        .max_file_bytes = config.server.max_body_bytes,
+  auto transcriber = std::make_shared<const asr::Transcriber>(*recognizer, topts);
+  add_transcribe_routes(app->router_, TranscribeDeps{
+                                          .transcriber = transcriber,
+                                          .pool = app->compute_pool_.get(),
+                                          .default_language = config.asr.language,
+                                          .max_file_bytes = config.server.max_body_bytes,
+                                      });
+
+  auto thoughts = make_thoughts_engine(config);
+  if (!thoughts) return std::move(thoughts).take_error();
+  app->readiness_.set_probe("mind", [engine = *thoughts] {
+    Readiness::Component c;
+    c.ready = engine->ready(c.detail);
+    return c;
+  });
+  auto history = make_history_store(config);
+  if (!history) return std::move(history).take_error();
+  app->readiness_.set_probe("store", [store = *history] {
+    Readiness::Component c;
+    c.ready = store->ready(c.detail);
+    return c;
+  });
+  live::ConversationOptions copts;
+  copts.registry.timeout = config.session.timeout;
+  copts.registry.sweep_interval = config.session.sweep_interval;
+  copts.registry.max_sessions = config.session.max_sessions;
+  copts.max_history_lines = config.mind.max_history_lines;
+  app->conversations_ = std::make_shared<live::Conversations>(*thoughts, *history, copts);
+  app->conversations_->registry().start_sweeper(
+      [store = *history, retention = config.store.retention](std::size_t removed) {
+        if (removed > 0) log::info("expired idle sessions", {{"removed", removed}});
+        if (retention.count() <= 0) return;
+        auto deleted = store->delete_idle(std::chrono::system_clock::now() - retention);
+        if (!deleted) {
+          log::warn("history retention sweep failed", {{"error", deleted.error().message}});
+        } else if (*deleted > 0) {
+          log::info("deleted history past retention", {{"sessions", *deleted}});
+        }
+      });
+  app->mind_pool_ =
+      std::make_unique<boost::asio::thread_pool>(std::max<std::size_t>(2, config.llm.concurrency));
+  add_conversation_routes(app->router_, ConversationDeps{
+                                            .conversations = app->conversations_,
+                                            .transcriber = transcriber,
+                                            .asr_pool = app->compute_pool_.get(),
+                                            .mind_pool = app->mind_pool_.get(),
+                                            .default_language = config.asr.language,
+                                            .max_file_bytes = config.server.max_body_bytes,
+                                        });
+  app->resume_ = std::make_unique<live::ResumeRegistry>();
+  app->stream_deps_ = std::make_unique<live::StreamDeps>(live::StreamDeps{
+      .recognizer = *recognizer,
+      .conversations = app->conversations_,
+      .compute = *app->compute_pool_,
+      .mind = *app->mind_pool_,
+      .live = config.live,
+      .language = config.asr.language,
+      .resume = *app->resume_,
+  });
+  app->streams_ = add_stream_routes(
+      app->router_, StreamRouteDeps{
+                        .make_session =
+                            [deps = app->stream_deps_.get()](live::EventSink sink) {
+                              return live::make_stream_session(*deps, std::move(sink));
+                            },
+                        .max_streams = config.live.max_streams,
+                        .max_frame_bytes = config.live.max_frame_bytes,
+                        .idle_timeout = config.live.idle_timeout,
+                        .allowed_origins = config.cors.allowed_origins,
+                        .shutdown_grace = config.server.shutdown_grace,
+                        .production = config.server.environment == "production",
                     });
   app->add_web_page();
   return app;
@@ -96,6 +179,9 @@ http::ServerOptions App::server_options() const {
   o.write_timeout = s.write_timeout;
   o.shutdown_grace = s.shutdown_grace;
   o.production = s.environment == "production";
+  o.on_shutdown = [streams = streams_] {
+    if (streams) streams->shutdown();
+  };
   return o;
 }
 

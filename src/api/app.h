@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 
+#include "api/stream_routes.h"
 #include "config/config.h"
 #include "core/readiness.h"
 #include "core/result.h"
@@ -15,6 +16,9 @@
 #include "http/rate_limiter.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "live/conversations.h"
+#include "live/resume_registry.h"
+#include "live/stream_pipeline.h"
 
 namespace scribepod::api {
 
@@ -29,6 +33,7 @@ class App {
   http::Router& router() { return router_; }
   const http::MiddlewareChain& chain() const { return chain_; }
   Readiness& readiness() { return readiness_; }
+  live::Conversations& conversations() { return *conversations_; }
 
   // Server options from the configuration (threads resolved).
   http::ServerOptions server_options() const;
@@ -46,8 +51,16 @@ class App {
   void add_web_page();
 
   std::shared_ptr<std::function<std::size_t()>> connections_;
-  // Recognition and other blocking engine work run here, off the I/O threads.
+  // Recognition runs here, off the I/O threads.
   std::unique_ptr<boost::asio::thread_pool> compute_pool_;
+  // Thoughts and history-store work run here, so a slow model never holds
+  // up recognition (and the reverse).
+  std::unique_ptr<boost::asio::thread_pool> mind_pool_;
+  std::shared_ptr<live::Conversations> conversations_;
+  // GET /v1/stream: resumable live sessions and the open streams.
+  std::unique_ptr<live::ResumeRegistry> resume_;
+  std::unique_ptr<live::StreamDeps> stream_deps_;
+  std::shared_ptr<StreamHub> streams_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

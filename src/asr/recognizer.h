@@ -11,7 +11,9 @@
 // pools, whisper states) and waits or fails with kUnavailable when full.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -49,6 +51,12 @@ struct TranscribeOptions {
   bool word_timestamps = false;
   std::string prompt;        // initial prompt (whisper, remote)
   float temperature = 0.0F;  // sampling temperature (whisper, remote)
+  // How long to wait for a free decoder when the engine is at capacity;
+  // unset = the engine's own acquire timeout. A caller that must not block
+  // (the live pipeline, which shares its threads with the streams holding
+  // the decoders) passes 0 and retries on kUnavailable. Engines that hold
+  // no decoder between calls (whisper, remote) ignore it in open_stream().
+  std::optional<std::chrono::milliseconds> max_wait;
 };
 
 class RecognizerStream {

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "audio/vad.h"
+#include "telemetry/service_metrics.h"
 
 namespace scribepod::asr {
 namespace {
@@ -55,6 +56,9 @@ Result<Transcript> Transcriber::transcribe_pcm(const audio::PcmAudio& audio,
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count();
     }
+    metrics::observe_recognition(
+        t.engine, total,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (progress) progress(total, total);
     return t;
   };

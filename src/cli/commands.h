@@ -15,6 +15,8 @@ Runner add_serve_command(CLI::App& app);
 Runner add_config_command(CLI::App& app);
 // `transcribe`: speech files to text.
 Runner add_transcribe_command(CLI::App& app);
+// `think`: thoughts about a conversation given on the command line.
+Runner add_think_command(CLI::App& app);
 // `models`: list and pull models.
 Runner add_models_command(CLI::App& app);
 // `version`: print the version, commit and engines.

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <iostream>
+
+#include "telemetry/log.h"
+
 namespace scribepod::cli {
 
 void add_config_flags(CLI::App& app, ConfigFlags& flags) {
@@ -46,6 +50,28 @@ Result<config::Sources> make_sources(const ConfigFlags& flags) {
   if (flags.log_level) src.flags["log.level"] = *flags.log_level;
   if (flags.allow_unauthenticated) src.flags["server.allow_unauthenticated"] = "true";
   return src;
+}
+
+std::optional<config::Config> load_config_or_report(const ConfigFlags& flags) {
+  auto sources = make_sources(flags);
+  if (!sources) {
+    std::cerr << "scribepod: " << sources.error().message << "\n";
+    return std::nullopt;
+  }
+  auto cfg = config::load(*sources);
+  if (!cfg) {
+    std::cerr << "scribepod: invalid configuration: " << cfg.error().message << "\n";
+    return std::nullopt;
+  }
+  return std::move(cfg).value();
+}
+
+void quiet_logs_for_cli() {
+  log::Options quiet;
+  quiet.level = log::Level::kWarn;
+  quiet.json = false;
+  quiet.to_stdout = false;
+  (void)log::init(quiet);
 }
 
 }  // namespace scribepod::cli

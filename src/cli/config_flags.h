@@ -31,6 +31,14 @@ void add_config_flags(CLI::App& app, ConfigFlags& flags);
 Result<config::Sources> make_sources(const ConfigFlags& flags);
 
 // Exit statuses, documented in `scribepod --help` and docs/cli.md.
+// The configuration from the flags, or std::nullopt after printing why to
+// stderr (the caller exits with kExitBadConfig).
+std::optional<config::Config> load_config_or_report(const ConfigFlags& flags);
+
+// For commands whose stdout is their result (transcribe, think): engine
+// chatter goes to stderr, warnings and worse only, as text.
+void quiet_logs_for_cli();
+
 enum ExitCode : int {
   kExitOk = 0,
   kExitFailure = 1,

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   };
   add(add_serve_command);
   add(add_transcribe_command);
+  add(add_think_command);
   add(add_models_command);
   add(add_config_command);
   add(add_version_command);

@@ -35,27 +35,15 @@ Result<std::string> read_file(const std::string& path) {
 int run(TranscribeFlags& f) {
   if (!f.engine.empty()) f.config.sets.push_back("asr.engine=" + f.engine);
   if (!f.language.empty()) f.config.sets.push_back("asr.language=" + f.language);
-  auto sources = make_sources(f.config);
-  if (!sources) {
-    std::cerr << "scribepod: " << sources.error().message << "\n";
-    return kExitBadConfig;
-  }
-  auto cfg = config::load(*sources);
-  if (!cfg) {
-    std::cerr << "scribepod: invalid configuration: " << cfg.error().message << "\n";
-    return kExitBadConfig;
-  }
+  auto cfg = load_config_or_report(f.config);
+  if (!cfg) return kExitBadConfig;
   const auto format = api::parse_transcript_format(f.format);
   if (!format) {
     std::cerr << "scribepod: --format must be text, json, verbose_json, srt or vtt\n";
     return kExitUsage;
   }
   // Engine chatter stays out of the transcript on stdout.
-  log::Options quiet;
-  quiet.level = log::Level::kWarn;
-  quiet.json = false;
-  quiet.to_stdout = false;
-  (void)log::init(quiet);
+  quiet_logs_for_cli();
   auto recognizer = api::make_recognizer(*cfg);
   if (!recognizer) {
     std::cerr << "scribepod: " << recognizer.error().message << "\n";

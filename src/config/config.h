@@ -104,7 +104,7 @@ struct LlmConfig {
   std::size_t context_size = 4096;
   int threads = 2;              // CPU threads per generation
   std::size_t concurrency = 2;  // generations at once (contexts)
-  int max_tokens = 256;
+  int max_tokens = 512;         // five fields need room
   double temperature = 0.2;
   std::string remote_url;      // OpenAI-compatible server root (openai engine)
   std::string remote_api_key;  // secret

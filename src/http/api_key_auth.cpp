@@ -3,6 +3,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "http/router.h"
+
 namespace scribepod::http {
 
 KeyDigest sha256(std::string_view data) {
@@ -48,10 +53,36 @@ std::string fingerprint(std::string_view key) {
   }
   return out;
 }
+
+// Takes `?api_key=` out of the request target and returns it decoded ("" when
+// absent), leaving the other parameters as they were.
+std::string take_query_key(Request& req) {
+  const std::string_view target = req.target();
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  auto key = query_param(target, "api_key");
+  if (!key) return {};
+  std::string rest;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (part == "api_key" || part.starts_with("api_key=")) continue;
+    rest += rest.empty() ? "" : "&";
+    rest += part;
+  }
+  std::string stripped(target.substr(0, q));
+  if (!rest.empty()) stripped += "?" + rest;
+  req.target(stripped);
+  return std::move(*key);
+}
 }  // namespace
 
 ApiKeyMiddleware::ApiKeyMiddleware(const std::vector<std::string>& keys,
-                                   const std::string& admin_key) {
+                                   const std::string& admin_key,
+                                   std::vector<std::string> query_key_routes)
+    : query_key_routes_(std::move(query_key_routes)) {
   for (const auto& k : keys) keys_.push_back(sha256(k));
   if (!admin_key.empty()) {
     admin_.push_back(sha256(admin_key));
@@ -60,7 +91,14 @@ ApiKeyMiddleware::ApiKeyMiddleware(const std::vector<std::string>& keys,
 }
 
 std::optional<Result<Response>> ApiKeyMiddleware::before(Request& req, Context& ctx) {
-  const std::string_view key = presented_key(req);
+  std::string from_query;
+  if (!query_key_routes_.empty() && boost::beast::websocket::is_upgrade(req) &&
+      std::find(query_key_routes_.begin(), query_key_routes_.end(), ctx.route) !=
+          query_key_routes_.end()) {
+    from_query = take_query_key(req);
+  }
+  const std::string_view header_key = presented_key(req);
+  const std::string_view key = header_key.empty() ? std::string_view{from_query} : header_key;
   if (ctx.options.admin_only) {
     if (admin_.empty()) {
       return Result<Response>{Error{

@@ -8,6 +8,10 @@
 // allows that on loopback unless told otherwise, see cli/serve).
 // Context::client_key becomes a short non-secret fingerprint of the key, for
 // logs and rate limits.
+// Browsers cannot set headers on a WebSocket, so for WebSocket upgrade
+// requests to the routes in `query_key_routes` (patterns, e.g. "/v1/stream")
+// the key may also come as `?api_key=KEY`; it is then removed from the
+// request target so nothing downstream can log it.
 #pragma once
 
 #include <array>
@@ -28,7 +32,8 @@ std::string_view presented_key(const Request& req);
 
 class ApiKeyMiddleware final : public Middleware {
  public:
-  ApiKeyMiddleware(const std::vector<std::string>& keys, const std::string& admin_key);
+  ApiKeyMiddleware(const std::vector<std::string>& keys, const std::string& admin_key,
+                   std::vector<std::string> query_key_routes = {});
   std::optional<Result<Response>> before(Request& req, Context& ctx) override;
   void after(const Request& req, const Context& ctx, Response& res) override;
 
@@ -37,6 +42,7 @@ class ApiKeyMiddleware final : public Middleware {
  private:
   std::vector<KeyDigest> keys_;
   std::vector<KeyDigest> admin_;
+  std::vector<std::string> query_key_routes_;
 };
 
 }  // namespace scribepod::http

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time_format.h"
+#include "telemetry/service_metrics.h"
 
 namespace scribepod::http {
 
@@ -55,6 +56,7 @@ StatusCode status_for(ErrorCode code) {
 
 Response error_response(const Error& error, unsigned version, bool keep_alive, bool production) {
   const StatusCode status = status_for(error.code);
+  metrics::count_error(error.code);  // every error answered, by kind
   const bool internal = static_cast<unsigned>(status) >= 500 &&
                         (error.code == ErrorCode::kInternal || error.code == ErrorCode::kIo ||
                          error.code == ErrorCode::kInvalidConfig);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <functional>
 
+#include "telemetry/service_metrics.h"
+
 namespace scribepod::http {
 namespace {
 constexpr std::size_t kShards = 16;
@@ -67,6 +69,7 @@ RateLimitMiddleware::RateLimitMiddleware(TokenBucketLimiter& per_client,
 
 namespace {
 Result<Response> too_many(std::chrono::milliseconds wait, std::string_view what) {
+  metrics::count_rate_limit_rejection(what);
   const auto secs = std::chrono::ceil<std::chrono::seconds>(wait);
   return Error{ErrorCode::kRateLimited,
                std::string("rate limit exceeded for this ") + std::string(what) + "; retry later",

@@ -337,6 +337,7 @@ void Server::Impl::begin_shutdown() {
                          {"grace_ms", static_cast<long long>(opt_.shutdown_grace.count())}});
   beast::error_code ec;
   acceptor_.close(ec);
+  if (opt_.on_shutdown) opt_.on_shutdown();
   close_connections(/*idle_only=*/true);
   net::co_spawn(ioc_, drain(), net::detached);
 }

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,11 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_grace{10'000};
   bool production = false;
   bool handle_signals = true;
+  // Called once, on an I/O thread, when a graceful shutdown begins: upgraded
+  // (WebSocket) connections are no longer the server's to close, so their
+  // owner uses this to tell them. They count as active until they end, so
+  // the drain waits up to `shutdown_grace` for them.
+  std::function<void()> on_shutdown;
 };
 
 class Server {

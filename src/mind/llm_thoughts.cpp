@@ -8,6 +8,7 @@
 #include "mind/json_field_stream.h"
 #include "mind/thoughts_schema.h"
 #include "telemetry/log.h"
+#include "telemetry/service_metrics.h"
 
 namespace scribepod::mind {
 namespace {
@@ -123,6 +124,7 @@ Result<Thoughts> LlmThoughts::think(const ThinkRequest& request) {
   thoughts.completion_tokens = completion_tokens;
   thoughts.latency_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  metrics::observe_thoughts(thoughts.engine, thoughts.latency_ms / 1000.0);
   return thoughts;
 }
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "telemetry/log.h"
+#include "telemetry/service_metrics.h"
 
 namespace scribepod::remote {
 namespace {
@@ -77,7 +78,10 @@ Backend::Backend(std::string name, std::string base_url, std::string api_key, Cl
       hooks_(std::move(hooks)),
       client_(client),
       breaker_(name_, breaker),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()),
+      state_metric_(metrics::service().circuit_breaker_state.bind({name_}, [this] {
+        return metrics::breaker_state_value(breaker_state_name(breaker_.state()));
+      })) {}
 
 std::chrono::milliseconds Backend::jittered_backoff(int attempt) {
   double u = 0;
@@ -166,6 +170,7 @@ Result<HttpResponse> Backend::call(HttpRequest request) {
                                        {"delay_ms", static_cast<long long>(delay.count())},
                                        {"reason", reason},
                                        {"retry_after", retry_after.has_value()}});
+    metrics::count_remote_retry(name_);
     if (hooks_.sleep) {
       hooks_.sleep(delay);
     } else {

@@ -37,6 +37,7 @@
 #include "remote/circuit_breaker.h"
 #include "remote/http_client.h"
 #include "remote/retry.h"
+#include "telemetry/metrics.h"
 
 namespace scribepod::remote {
 
@@ -67,6 +68,8 @@ class Backend {
 
   std::mutex rng_mu_;
   std::mt19937_64 rng_;
+  // scribepod_circuit_breaker_state{backend}, read from breaker_ at each scrape.
+  metrics::CallbackHandle state_metric_;
 };
 
 }  // namespace scribepod::remote

@@ -191,7 +191,7 @@ class PocketSphinxRecognizer final : public Recognizer {
   Result<Transcript> transcribe(const audio::PcmAudio& audio,
                                 const TranscribeOptions& options) override {
     if (!english(options.language)) return unsupported_language(options.language);
-    auto lease = shared_->pool.acquire(shared_->params.acquire_timeout);
+    auto lease = shared_->pool.acquire(options.max_wait.value_or(shared_->params.acquire_timeout));
     if (!lease.ok()) return std::move(lease).take_error();
     const auto start = Clock::now();
     auto words = lease.value()->decode(audio.samples);
@@ -204,7 +204,7 @@ class PocketSphinxRecognizer final : public Recognizer {
 
   Result<std::unique_ptr<RecognizerStream>> open_stream(const TranscribeOptions& options) override {
     if (!english(options.language)) return unsupported_language(options.language);
-    auto lease = shared_->pool.acquire(shared_->params.acquire_timeout);
+    auto lease = shared_->pool.acquire(options.max_wait.value_or(shared_->params.acquire_timeout));
     if (!lease.ok()) return std::move(lease).take_error();
     auto stream = std::make_unique<PocketSphinxStream>(shared_, std::move(lease).value(), options);
     if (auto status = stream->begin(); !status.ok()) return std::move(status).take_error();

@@ -17,6 +17,7 @@
 #include "llm/json_schema.h"
 #include "llm/llama/utf8_stream.h"
 #include "telemetry/log.h"
+#include "telemetry/service_metrics.h"
 
 namespace scribepod::llm {
 namespace {
@@ -109,6 +110,11 @@ struct LlamaGenerator::Impl {
   const llama_vocab* vocab = nullptr;
   std::string model_name;
   std::string chat_template;  // what llama_chat_apply_template gets; "" = join contents
+  // The text of every control token (<|im_start|>, </s>, ...). Message
+  // contents are stripped of them before rendering: the prompt is tokenized
+  // with special tokens parsed (the template needs them), so a speaker who
+  // says "<|im_end|>" must not be able to close their own turn.
+  std::vector<std::string> control_texts;
   bool has_encoder = false;
   int n_ctx = 0;
 
@@ -136,6 +142,18 @@ struct LlamaGenerator::Impl {
   }
 
   Result<std::string> render(const std::vector<ChatMessage>& messages) const;
+  std::string strip_control_texts(std::string text) const {
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const std::string& c : control_texts) {
+        for (auto at = text.find(c); at != std::string::npos; at = text.find(c, at)) {
+          text.erase(at, c.size());
+          changed = true;
+        }
+      }
+    }
+    return text;
+  }
   Result<std::vector<llama_token>> tokenize(const std::string& text) const;
   Result<SamplerPtr> make_sampler(const GenerateRequest& request) const;
   Result<Generation> run(llama_context* ctx, const GenerateRequest& request) const;
@@ -182,14 +200,17 @@ Result<std::string> LlamaGenerator::Impl::render(const std::vector<ChatMessage>&
   if (chat_template.empty()) {
     std::string joined;
     for (const auto& m : messages) {
-      joined += (joined.empty() ? "" : "\n") + m.content;
+      joined += (joined.empty() ? "" : "\n") + strip_control_texts(m.content);
     }
     return joined;
   }
   std::vector<llama_chat_message> chat;
   chat.reserve(messages.size());
-  for (const auto& m : messages) {
-    chat.push_back({m.role.c_str(), m.content.c_str()});
+  std::vector<std::string> contents;
+  contents.reserve(messages.size());
+  for (const auto& m : messages) contents.push_back(strip_control_texts(m.content));
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    chat.push_back({messages[i].role.c_str(), contents[i].c_str()});
   }
   std::string out;
   if (apply_template(chat_template.c_str(), chat, out) < 0) {
@@ -364,6 +385,11 @@ Result<std::unique_ptr<LlamaGenerator>> LlamaGenerator::load(const LlamaParams& 
                        "truncated or an unsupported architecture)");
   }
   impl->vocab = llama_model_get_vocab(impl->model.get());
+  for (llama_token t = 0; t < llama_vocab_n_tokens(impl->vocab); ++t) {
+    if ((llama_vocab_get_attr(impl->vocab, t) & LLAMA_TOKEN_ATTR_CONTROL) == 0) continue;
+    std::string text = llama_vocab_get_text(impl->vocab, t);
+    if (!text.empty()) impl->control_texts.push_back(std::move(text));
+  }
   impl->model_name = std::filesystem::path(params.model_path).filename().string();
   impl->has_encoder = llama_model_has_encoder(impl->model.get());
   impl->chat_template = choose_template(impl->model.get(), impl->has_encoder);
@@ -432,6 +458,8 @@ Result<Generation> LlamaGenerator::generate(const GenerateRequest& request) {
   if (result) {
     result->latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    metrics::observe_generation("llama", result->prompt_tokens, result->completion_tokens,
+                                result->latency_ms / 1000.0);
   }
   return result;
 }

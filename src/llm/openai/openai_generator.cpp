@@ -7,6 +7,7 @@
 
 #include "llm/openai/chat_completion.h"
 #include "telemetry/log.h"
+#include "telemetry/service_metrics.h"
 
 namespace scribepod::llm {
 namespace {
@@ -168,6 +169,8 @@ Result<Generation> OpenAiGenerator::generate(const GenerateRequest& request) {
   // The whole content at once: the client buffers replies (see the header).
   if (request.on_text && !g.text.empty()) request.on_text(g.text);
   g.latency_ms = ms_since(start);
+  metrics::observe_generation(g.engine, g.prompt_tokens, g.completion_tokens,
+                              g.latency_ms / 1000.0);
   log::debug("generation", {{"backend", params_.backend_name},
                             {"model", g.model},
                             {"prompt_tokens", g.prompt_tokens},

@@ -11,6 +11,7 @@
 #include "mind/heuristic/key_phrases.h"
 #include "mind/heuristic/speaker_cues.h"
 #include "mind/heuristic/text_words.h"
+#include "telemetry/service_metrics.h"
 
 namespace scribepod::mind {
 namespace {
@@ -380,6 +381,7 @@ Result<Thoughts> HeuristicThoughts::think(const ThinkRequest& request) {
   if (request.on_response) request.on_response(t.response);
   t.latency_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  metrics::observe_thoughts(t.engine, t.latency_ms / 1000.0);
   return t;
 }
 

@@ -1,0 +1,77 @@
+#include "api/conversation_request.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "session/session_id.h"
+
+namespace scribepod::api {
+
+Result<std::vector<std::string>> parse_generate_thots(std::string_view body,
+                                                      const ThotsLimits& limits) {
+  // Depth-limited parse: the body is small and flat, anything deep is junk.
+  nlohmann::json doc;
+  std::size_t max_depth = 0;
+  nlohmann::json::parser_callback_t depth_guard =
+      [&max_depth](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+        max_depth = std::max(max_depth, static_cast<std::size_t>(depth));
+        return true;
+      };
+  doc = nlohmann::json::parse(body.begin(), body.end(), depth_guard, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Error::bad_request("the body is not valid JSON");
+  if (max_depth > 4) return Error::bad_request("the body is nested too deeply");
+  if (!doc.is_object()) return Error::bad_request("the body must be a JSON object");
+  const auto it = doc.find("conversation_speech");
+  if (it == doc.end()) return Error::bad_request("missing field \"conversation_speech\"");
+  if (!it->is_array()) {
+    return Error::bad_request("\"conversation_speech\" must be a list of strings");
+  }
+  if (it->empty()) return Error::bad_request("\"conversation_speech\" must not be empty");
+  if (it->size() > limits.max_lines) {
+    return Error::bad_request(fmt::format("\"conversation_speech\" has {} entries; at most {}",
+                                          it->size(), limits.max_lines));
+  }
+  std::vector<std::string> lines;
+  lines.reserve(it->size());
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const auto& v = (*it)[i];
+    if (!v.is_string()) {
+      return Error::bad_request(
+          fmt::format("\"conversation_speech\"[{}] must be a string, got {}", i, v.type_name()));
+    }
+    const auto& s = v.get_ref<const std::string&>();
+    if (s.size() > limits.max_line_bytes) {
+      return Error::bad_request(fmt::format("\"conversation_speech\"[{}] is {} bytes; at most {}",
+                                            i, s.size(), limits.max_line_bytes));
+    }
+    lines.push_back(s);
+  }
+  return lines;
+}
+
+Result<int> parse_chunk(std::string_view text) {
+  const auto bad = [&] {
+    return Error::bad_request(
+        fmt::format("chunk must be a positive integer, got \"{}\"", text.substr(0, 20)));
+  };
+  if (text.empty() || text.size() > 7 || text[0] == '0') return bad();
+  int value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return bad();
+    value = value * 10 + (c - '0');
+  }
+  if (value > 1'000'000) return bad();
+  return value;
+}
+
+Result<std::string> parse_session_header(std::string_view value) {
+  if (value.empty()) return std::string();
+  auto id = session::parse_session_id(value);
+  if (!id) {
+    return Error::bad_request("X-Session-Id must be a session id (a UUID) this server issued");
+  }
+  return std::move(*id);
+}
+
+}  // namespace scribepod::api

@@ -1,0 +1,99 @@
+// Conversations: the listening agent's domain service, shared by the
+// original REST flow (api/conversation_routes) and the live stream.
+//
+// Each conversation is a mind::MindState held in a SessionRegistry under its
+// session id, mirrored to the HistoryStore. One turn is:
+//
+//   hear()  record an utterance (store first, then memory: nothing is
+//           acknowledged that the store did not take), then think about the
+//           conversation so far without holding the session lock, then fold
+//           the thoughts into the state and store them.
+//
+// A conversation evicted from memory (idle expiry, a restart) comes back
+// from the store under the same id the next time its holder presents it.
+//
+// All methods block (the store, the thoughts engine): call them from a worker
+// pool, never from an I/O thread. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "mind/mind_state.h"
+#include "mind/thoughts.h"
+#include "session/session_registry.h"
+#include "store/history_store.h"
+
+namespace scribepod::live {
+
+struct ConversationOptions {
+  session::RegistryOptions registry;
+  std::size_t max_history_lines = 20;  // lines given to the thoughts engine
+};
+
+// What a turn produced.
+struct Turn {
+  std::string session_id;
+  int64_t utterance_seq = 0;
+  std::string text;                        // the utterance as recorded
+  std::optional<mind::Thoughts> thoughts;  // none when there is nothing to think about yet
+  nlohmann::json conversation_state;       // {thoughts, derived_intent, subject_is, responses}
+};
+
+// Timings of an utterance, for the store.
+struct UtteranceTiming {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  double decode_ms = 0;
+};
+
+class Conversations {
+ public:
+  using Registry = session::SessionRegistry<mind::MindState>;
+
+  Conversations(std::shared_ptr<mind::ThoughtsEngine> engine,
+                std::shared_ptr<store::HistoryStore> store, ConversationOptions options);
+
+  // The conversation for a validated id, or a new one ("" or unknown id).
+  Result<Registry::Lookup> open(const std::string& id);
+
+  // Records `text` as chunk `chunk` of the conversation (1 = a new utterance,
+  // > 1 = replaces the last one, as the original page re-sends it) and
+  // thinks about it. `on_response` streams the response as it is generated.
+  // Fails with kBadRequest for chunk < 1, the store's error when the
+  // utterance could not be stored (nothing changes then), or the engine's
+  // error (the utterance stays recorded).
+  Result<Turn> hear(const Registry::Handle& session, std::string text, int chunk,
+                    const UtteranceTiming& timing,
+                    std::function<bool(std::string_view)> on_response = {});
+
+  // Thinks about a conversation given whole (POST /generate_thots): no
+  // session, nothing stored.
+  Result<mind::Thoughts> think(std::vector<std::string> conversation_lines);
+
+  // Ends the speaker's turn (the original's silence_detect): the state
+  // becomes "done" and the latest response is returned.
+  std::string end_turn(const Registry::Handle& session);
+
+  // The stored history of a session; std::nullopt when the store never saw it.
+  Result<std::optional<store::SessionHistory>> history(const std::string& id) const;
+
+  Registry& registry() { return *registry_; }
+  const mind::ThoughtsEngine& engine() const { return *engine_; }
+  const store::HistoryStore& store() const { return *store_; }
+
+ private:
+  std::optional<mind::MindState> restore(const std::string& id) const;
+
+  std::shared_ptr<mind::ThoughtsEngine> engine_;
+  std::shared_ptr<store::HistoryStore> store_;
+  ConversationOptions options_;
+  std::unique_ptr<Registry> registry_;
+};
+
+}  // namespace scribepod::live

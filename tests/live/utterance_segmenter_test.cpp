@@ -1,0 +1,181 @@
+#include "live/utterance_segmenter.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <iostream>
+#include <random>
+
+#include "speech_samples.h"
+
+namespace scribepod::live {
+namespace {
+
+using namespace std::chrono_literals;
+namespace samples = asr::samples;
+
+std::vector<float> silence(double seconds) {
+  return std::vector<float>(static_cast<std::size_t>(seconds * 16000), 0.0F);
+}
+
+void append(std::vector<float>& a, const std::vector<float>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+}
+
+struct Utterance {
+  int64_t start = 0;
+  SpeechEnd end;
+  std::vector<float> audio;
+};
+
+// Streams `audio` in 100 ms chunks and collects the utterances, checking the
+// frame grammar (start, audio..., end) on the way.
+std::vector<Utterance> segment(UtteranceSegmenter& seg, const std::vector<float>& audio,
+                               bool close_at_end = false) {
+  std::vector<Utterance> out;
+  bool open = false;
+  auto take = [&](std::vector<SegmentFrame> frames) {
+    for (auto& f : frames) {
+      if (auto* s = std::get_if<SpeechStart>(&f)) {
+        EXPECT_FALSE(open);
+        open = true;
+        out.push_back({s->start_sample, {}, {}});
+      } else if (auto* a = std::get_if<AudioFrame>(&f)) {
+        EXPECT_TRUE(open);
+        append(out.back().audio, a->samples);
+      } else {
+        EXPECT_TRUE(open);
+        open = false;
+        out.back().end = std::get<SpeechEnd>(f);
+      }
+    }
+  };
+  for (std::size_t i = 0; i < audio.size(); i += 1600) {
+    const std::size_t n = std::min<std::size_t>(1600, audio.size() - i);
+    take(seg.process(std::span<const float>(audio).subspan(i, n)));
+  }
+  if (close_at_end) take(seg.close(EndReason::kStop));
+  EXPECT_FALSE(open) << "an utterance was left open";
+  return out;
+}
+
+UtteranceSegmenter make(SegmenterParams p = SegmenterParams::default_params()) {
+  auto s = UtteranceSegmenter::create(p);
+  EXPECT_TRUE(s.ok());
+  return std::move(s).value();
+}
+
+TEST(RequiredSilence, AdaptsToTheLatestText) {
+  SegmenterParams p;
+  EXPECT_EQ(required_silence("", p), 500ms);
+  EXPECT_EQ(required_silence("go forward ten meters", p), 500ms);
+  EXPECT_EQ(required_silence("Is that right? ", p), 300ms);
+  EXPECT_EQ(required_silence("we went there and", p), 1200ms);
+  EXPECT_EQ(required_silence("I think, um", p), 1200ms);
+  EXPECT_EQ(required_silence("Because,", p), 1200ms);
+  EXPECT_EQ(required_silence("a sandwich", p), 500ms);
+}
+
+TEST(UtteranceSegmenter, SilenceAndNoiseMakeNoUtterance) {
+  auto seg = make();
+  std::vector<float> audio = silence(2);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> noise(0.0F, 0.03F);
+  for (int i = 0; i < 3 * 16000; ++i) audio.push_back(noise(rng));
+  append(audio, silence(1));
+  EXPECT_TRUE(segment(seg, audio).empty());
+}
+
+TEST(UtteranceSegmenter, OneUtteranceWithPrerollAndTheEndpointWait) {
+  auto speech = samples::read_raw(samples::kPocketSphinxData / "goforward.raw").samples;
+  ASSERT_FALSE(speech.empty());
+  std::vector<float> audio = silence(1);
+  append(audio, speech);
+  append(audio, silence(1.5));
+  auto seg = make();
+  auto utts = segment(seg, audio);
+  ASSERT_EQ(utts.size(), 1U);
+  const Utterance& u = utts[0];
+  EXPECT_EQ(u.end.reason, EndReason::kSilence);
+  EXPECT_NEAR(u.end.endpoint_wait_ms, 500, 10);
+  // The audio is exactly the stream's samples from the start to the end.
+  ASSERT_EQ(static_cast<int64_t>(u.audio.size()), u.end.end_sample - u.start);
+  for (std::size_t i = 0; i < u.audio.size(); i += 997) {
+    ASSERT_EQ(u.audio[i], audio[static_cast<std::size_t>(u.start) + i]);
+  }
+  EXPECT_LE(u.start, 16000 + 16000 / 2);  // opens near the speech, with pre-roll
+  EXPECT_GE(u.end.end_sample - u.end.speech_end_sample, 500 * 16 - 160);
+}
+
+TEST(UtteranceSegmenter, TrailingConjunctionWaitsLonger) {
+  auto speech = samples::read_raw(samples::kPocketSphinxData / "goforward.raw").samples;
+  std::vector<float> audio = silence(1);
+  append(audio, speech);
+  append(audio, silence(2));
+  auto seg = make();
+  std::vector<SpeechEnd> ends;
+  for (std::size_t i = 0; i < audio.size(); i += 1600) {
+    const std::size_t n = std::min<std::size_t>(1600, audio.size() - i);
+    for (auto& f : seg.process(std::span<const float>(audio).subspan(i, n))) {
+      if (std::holds_alternative<SpeechStart>(f)) seg.set_latest_text("go forward and");
+      if (auto* e = std::get_if<SpeechEnd>(&f)) ends.push_back(*e);
+    }
+  }
+  ASSERT_EQ(ends.size(), 1U);
+  EXPECT_NEAR(ends[0].endpoint_wait_ms, 1200, 10);
+}
+
+TEST(UtteranceSegmenter, CloseEndsTheOpenUtteranceWithEverySample) {
+  auto speech = samples::read_raw(samples::kPocketSphinxData / "goforward.raw").samples;
+  speech.resize(16000 * 3 / 2);  // cut in the middle of the words
+  std::vector<float> audio = silence(0.5);
+  append(audio, speech);
+  auto seg = make();
+  auto utts = segment(seg, audio, /*close_at_end=*/true);
+  ASSERT_EQ(utts.size(), 1U);
+  EXPECT_EQ(utts[0].end.reason, EndReason::kStop);
+  EXPECT_EQ(utts[0].end.end_sample, static_cast<int64_t>(audio.size()));
+  EXPECT_EQ(static_cast<int64_t>(utts[0].audio.size()), utts[0].end.end_sample - utts[0].start);
+}
+
+// A forced split must neither lose nor repeat a sample: the utterances'
+// audio, concatenated, is exactly the stream from the first start to the
+// last end wherever they are contiguous (split), and each is at most
+// max_utterance long.
+TEST(UtteranceSegmenter, ForcedSplitKeepsEverySampleOnce) {
+  samples::TempDir dir;
+  auto jfk = samples::jfk(dir).samples;
+  ASSERT_GT(jfk.size(), 16000U * 10);
+  std::vector<float> audio = silence(0.5);
+  append(audio, jfk);
+  append(audio, silence(1.5));
+  SegmenterParams p;
+  p.max_utterance = 1500ms;
+  auto seg = make(p);
+  auto utts = segment(seg, audio);
+  ASSERT_GE(utts.size(), 3U);
+  int splits = 0;
+  for (std::size_t i = 0; i < utts.size(); ++i) {
+    const Utterance& u = utts[i];
+    const int64_t len = u.end.end_sample - u.start;
+    EXPECT_LE(len, 1500 * 16);
+    ASSERT_EQ(static_cast<int64_t>(u.audio.size()), len);
+    for (std::size_t k = 0; k < u.audio.size(); ++k) {
+      ASSERT_EQ(u.audio[k], audio[static_cast<std::size_t>(u.start) + k]) << "utterance " << i;
+    }
+    std::cout << "utterance " << i << " " << u.start / 16 << ".." << u.end.end_sample / 16 << " ms "
+              << end_reason_name(u.end.reason) << "\n";
+    if (u.end.reason == EndReason::kMaxLength) {
+      ++splits;
+      ASSERT_LT(i + 1, utts.size());
+      EXPECT_EQ(utts[i + 1].start, u.end.end_sample) << "the next utterance starts at the cut";
+      EXPECT_GE(len, 1500 * 16 / 2) << "cut inside the split window";
+    } else if (i + 1 < utts.size()) {
+      EXPECT_GE(utts[i + 1].start, u.end.end_sample) << "no overlap";
+    }
+  }
+  EXPECT_GE(splits, 1);
+}
+
+}  // namespace
+}  // namespace scribepod::live
