@@ -19,6 +19,7 @@
 #include "http/request_id.h"
 #include "http/static_files.h"
 #include "telemetry/log.h"
+#include "telemetry/service_metrics.h"
 
 namespace scribepod::api {
 
@@ -156,6 +157,8 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config) {
                         .shutdown_grace = config.server.shutdown_grace,
                         .production = config.server.environment == "production",
                     });
+  app->metric_bindings_.push_back(metrics::service().active_streams.bind(
+      {}, [hub = app->streams_] { return static_cast<double>(hub->open_streams()); }));
   app->add_web_page();
   return app;
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include "api/stream_routes.h"
 #include "config/config.h"
@@ -19,6 +20,7 @@
 #include "live/conversations.h"
 #include "live/resume_registry.h"
 #include "live/stream_pipeline.h"
+#include "telemetry/metrics.h"
 
 namespace scribepod::api {
 
@@ -61,6 +63,7 @@ class App {
   std::unique_ptr<live::ResumeRegistry> resume_;
   std::unique_ptr<live::StreamDeps> stream_deps_;
   std::shared_ptr<StreamHub> streams_;
+  std::vector<metrics::CallbackHandle> metric_bindings_;  // gauges read at scrape time
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -15,6 +15,7 @@
 #include "live/stream_events.h"
 #include "live/utterance_segmenter.h"
 #include "telemetry/log.h"
+#include "telemetry/service_metrics.h"
 
 namespace scribepod::live {
 namespace {
@@ -338,6 +339,11 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
       }
     }
     emit([&](int64_t q) { return stats_event(q, f, to_thoughts); });
+    auto& m = metrics::service();
+    m.stream_final_latency.with({}).observe(f.speech_end_to_final_ms / 1000.0);
+    if (f.partials_dropped > 0) {
+      m.stream_partials_dropped.with({}).inc(static_cast<double>(f.partials_dropped));
+    }
   }
 
   // Flushes the input and ends the open utterance (end_of_turn, stop,
