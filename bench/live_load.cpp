@@ -1,0 +1,410 @@
+// live_load: the load client of bench/live_load.sh. Streams real speech to a
+// running `scribepod serve` and measures what a listener sees.
+//
+//   live_load live PORT N CLIP...      N speakers on GET /v1/stream
+//   live_load original PORT CLIP...    one speaker, the original design
+//
+// Each speaker plays a programme of the clips (16 kHz mono s16le .raw, or a
+// WAV of that format): 1 s of silence, then each clip followed by 1.5 s of
+// silence, at real-time pace in 100 ms PCM16 frames (frame k is sent at
+// t0 + k * 100 ms); speaker i starts 250 ms after speaker i-1 and with its
+// clip list rotated by i, so utterances overlap without being in lockstep.
+// Then it sends `stop` and reads until the close.
+//
+// The original design (the pre-rewrite page) instead re-posts the whole
+// utterance so far as a WAV to POST /conversation?chunk=N every second of
+// speech, and once more at its end, over one keep-alive connection.
+//
+// Output is machine-readable lines `TAG|field|...` (PARTIAL, FINAL, WORK,
+// UTT per utterance, ORIGINAL, TEXT) that live_load.sh turns into markdown
+// tables; see the script for what each column means.
+#include <algorithm>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kFrameBytes = 3200;  // 100 ms of 16 kHz PCM16
+constexpr int kFrameMs = 100;
+constexpr int kLeadMs = 1000;
+constexpr int kGapMs = 1500;
+constexpr int kStaggerMs = 250;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// Nearest-rank percentile; 0 for an empty set (the row says how many).
+double pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size()) + 0.999999);
+  return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+uint32_t le32(const std::string& s, std::size_t at) {
+  uint32_t v = 0;
+  for (std::size_t i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<uint8_t>(s[at + i])) << (8 * i);
+  return v;
+}
+
+// 16 kHz mono s16le samples of a .raw file, or of a WAV of that format.
+std::string read_pcm(const std::string& path) {
+  std::string data = slurp(path);
+  if (data.compare(0, 4, "RIFF") != 0) return data;
+  for (std::size_t at = 12; at + 8 <= data.size();) {
+    const std::string id = data.substr(at, 4);
+    const std::size_t size = le32(data, at + 4);
+    if (id == "fmt " && (le32(data, at + 8) & 0xffffu) != 1u)
+      throw std::runtime_error(path + ": not PCM");
+    if (id == "fmt " && le32(data, at + 12) != 16000u)
+      throw std::runtime_error(path + ": not 16 kHz");
+    if (id == "data") return data.substr(at + 8, std::min(size, data.size() - at - 8));
+    at += 8 + size + (size & 1u);
+  }
+  throw std::runtime_error(path + ": no data chunk");
+}
+
+int64_t pcm_ms(const std::string& pcm) { return static_cast<int64_t>(pcm.size() / 32); }
+
+std::string silence(int ms) { return std::string(static_cast<std::size_t>(ms) * 32, '\0'); }
+
+std::string wav_of(const std::string& pcm) {
+  std::string h = "RIFF____WAVEfmt ____________________data____";
+  auto put = [&](std::size_t at, uint32_t v) {
+    for (std::size_t i = 0; i < 4; ++i) h[at + i] = static_cast<char>((v >> (8 * i)) & 0xffu);
+  };
+  const auto n = static_cast<uint32_t>(pcm.size());
+  put(4, 36 + n);
+  put(16, 16);
+  put(20, 1u | (1u << 16));  // PCM, mono
+  put(24, 16000);
+  put(28, 32000);
+  put(32, 2u | (16u << 16));  // block align 2, 16 bits
+  put(40, n);
+  return h + pcm;
+}
+
+struct Clip {
+  std::string name;
+  std::string pcm;
+};
+
+struct FinalRec {
+  Clock::time_point received;
+  int64_t end_ms = 0;
+  std::string text;
+  std::string reason;
+  bool has_stats = false;
+  double endpoint_wait_ms = 0, final_decode_ms = 0, speech_end_to_final_ms = 0;
+  int64_t audio_ms = 0;
+};
+
+// One simulated speaker on one WebSocket; all speakers share one thread.
+class Speaker : public std::enable_shared_from_this<Speaker> {
+ public:
+  Speaker(net::io_context& ioc, std::string audio)
+      : ws_(ioc), timer_(ioc), audio_(std::move(audio)) {}
+
+  void open(uint16_t port) {
+    ws_.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    ws_.handshake("127.0.0.1", "/v1/stream");
+    ws_.text(true);
+    ws_.write(
+        net::buffer(std::string(R"({"type":"start","sample_rate":16000,"encoding":"pcm16"})")));
+    beast::flat_buffer b;
+    ws_.read(b);
+    const auto e = json::parse(beast::buffers_to_string(b.data()));
+    if (e.value("type", "") != "session") throw std::runtime_error("no session event: " + e.dump());
+  }
+
+  void run(Clock::time_point t0) {
+    t0_ = t0;
+    read();
+    schedule();
+  }
+
+  const std::vector<double>& partial_lags() const { return partial_lags_; }
+  const std::map<int64_t, FinalRec>& finals() const { return finals_; }
+  const std::vector<Clock::time_point>& sent() const { return sent_; }
+  int close_code() const { return close_code_; }
+  const std::map<std::string, int>& busy() const { return busy_; }
+
+ private:
+  void schedule() {
+    const std::size_t k = sent_.size();
+    if (k * kFrameBytes >= audio_.size()) {
+      ws_.text(true);
+      ws_.async_write(net::buffer(kStop),
+                      [self = shared_from_this()](beast::error_code, std::size_t) {});
+      return;
+    }
+    timer_.expires_at(t0_ + std::chrono::milliseconds(static_cast<int64_t>(k) * kFrameMs));
+    timer_.async_wait([self = shared_from_this(), k](beast::error_code ec) {
+      if (ec) return;
+      self->sent_.push_back(Clock::now());
+      self->ws_.binary(true);
+      self->ws_.async_write(
+          net::buffer(self->audio_.data() + k * kFrameBytes,
+                      std::min(kFrameBytes, self->audio_.size() - k * kFrameBytes)),
+          [self](beast::error_code wec, std::size_t) {
+            if (!wec) self->schedule();
+          });
+    });
+  }
+
+  void read() {
+    ws_.async_read(buf_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      const auto now = Clock::now();
+      if (ec) {
+        self->close_code_ =
+            ec == websocket::error::closed ? static_cast<int>(self->ws_.reason().code) : -1;
+        self->timer_.cancel();
+        return;
+      }
+      self->on_event(json::parse(beast::buffers_to_string(self->buf_.data())), now);
+      self->buf_.consume(self->buf_.size());
+      self->read();
+    });
+  }
+
+  void on_event(const json& e, Clock::time_point now) {
+    const std::string type = e.value("type", "");
+    if (type == "partial" && !sent_.empty()) {
+      partial_lags_.push_back(ms_between(sent_.back(), now));
+    } else if (type == "final") {
+      FinalRec& f = finals_[e["utterance_id"].get<int64_t>()];
+      f.received = now;
+      f.end_ms = e["end_ms"];
+      f.text = e.value("text", "");
+      f.reason = e.value("reason", "");
+    } else if (type == "stats") {
+      FinalRec& f = finals_[e["utterance_id"].get<int64_t>()];
+      f.has_stats = true;
+      f.endpoint_wait_ms = e["endpoint_wait_ms"];
+      f.final_decode_ms = e["final_decode_ms"];
+      f.speech_end_to_final_ms = e["speech_end_to_final_ms"];
+      f.audio_ms = e["audio_ms"];
+    } else if (type == "busy") {
+      ++busy_[e.value("reason", "?")];
+    }
+  }
+
+  static constexpr std::string_view kStop = R"({"type":"stop"})";
+  websocket::stream<tcp::socket> ws_;
+  net::steady_timer timer_;
+  std::string audio_;
+  beast::flat_buffer buf_;
+  Clock::time_point t0_;
+  std::vector<Clock::time_point> sent_;  // send time of frame k
+  std::vector<double> partial_lags_;
+  std::map<int64_t, FinalRec> finals_;
+  int close_code_ = 0;
+  std::map<std::string, int> busy_;  // busy events by reason
+};
+
+// The programme of speaker `i`: lead silence, then the rotated clips with gaps.
+std::string programme(const std::vector<Clip>& clips, std::size_t i, double* speech_s) {
+  std::string a = silence(kLeadMs);
+  for (std::size_t c = 0; c < clips.size(); ++c) {
+    const Clip& clip = clips[(c + i) % clips.size()];
+    a += clip.pcm + silence(kGapMs);
+    *speech_s += static_cast<double>(pcm_ms(clip.pcm)) / 1000.0;
+  }
+  a.resize((a.size() + kFrameBytes - 1) / kFrameBytes * kFrameBytes, '\0');
+  return a;
+}
+
+int run_live(uint16_t port, std::size_t n, const std::vector<Clip>& clips) {
+  net::io_context ioc;
+  std::vector<std::shared_ptr<Speaker>> speakers;
+  double speech_s = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    speakers.push_back(std::make_shared<Speaker>(ioc, programme(clips, i, &speech_s)));
+    speakers.back()->open(port);
+  }
+  const auto t0 = Clock::now() + std::chrono::milliseconds(200);
+  for (std::size_t i = 0; i < n; ++i) {
+    speakers[i]->run(t0 + std::chrono::milliseconds(static_cast<int64_t>(i) * kStaggerMs));
+  }
+  ioc.run();
+
+  std::vector<double> lags, waits, totals, over_wait, after_ep, decode, server_e2f;
+  double recognised_s = 0;
+  std::size_t utterances = 0, closes_ok = 0;
+  std::string other_closes;  // close codes other than 1000
+  std::map<std::string, int> busy;
+  for (const auto& s : speakers) {
+    lags.insert(lags.end(), s->partial_lags().begin(), s->partial_lags().end());
+    if (s->close_code() == 1000) ++closes_ok;
+    if (s->close_code() != 1000) other_closes += " " + std::to_string(s->close_code());
+    for (const auto& [reason, count] : s->busy()) busy[reason] += count;
+    const auto& sent = s->sent();
+    for (const auto& [id, f] : s->finals()) {
+      if (!f.has_stats || sent.empty()) continue;
+      ++utterances;
+      // Frame k carries audio [100k, 100k+100) ms: the end of speech arrived
+      // with the frame holding its last millisecond, the endpoint with the
+      // frame holding the last millisecond of the silence waited for.
+      const auto frame_of = [&](double ms) {
+        return std::min(static_cast<std::size_t>(std::max(ms - 1.0, 0.0) / kFrameMs),
+                        sent.size() - 1);
+      };
+      const double eos = static_cast<double>(f.end_ms);
+      const double total = ms_between(sent[frame_of(eos)], f.received);
+      totals.push_back(total);
+      waits.push_back(f.endpoint_wait_ms);
+      over_wait.push_back(total - f.endpoint_wait_ms);
+      after_ep.push_back(ms_between(sent[frame_of(eos + f.endpoint_wait_ms)], f.received));
+      decode.push_back(f.final_decode_ms);
+      server_e2f.push_back(f.speech_end_to_final_ms);
+      recognised_s += (static_cast<double>(f.audio_ms) + f.endpoint_wait_ms) / 1000.0;
+      std::printf("UTT|%zu|%lld|%s|%lld|%.0f|%.0f|%.0f|%.0f|%.0f\n", n, static_cast<long long>(id),
+                  f.reason.c_str(), static_cast<long long>(f.end_ms), f.endpoint_wait_ms, total,
+                  after_ep.back(), f.final_decode_ms, f.speech_end_to_final_ms);
+    }
+  }
+  std::string busy_text;
+  for (const auto& [reason, count] : busy) busy_text += reason + " " + std::to_string(count) + " ";
+  std::printf("PARTIAL|%zu|%zu|%.0f|%.0f|%.0f|%s\n", n, lags.size(), pct(lags, 50), pct(lags, 95),
+              pct(lags, 100), busy_text.empty() ? "0" : busy_text.c_str());
+  std::printf("FINAL|%zu|%zu/%zu|%.0f|%.0f|%.0f|%.0f|%.0f|%.0f|%.0f|%.0f|%.0f|%.0f|%zu/%zu%s\n", n,
+              utterances, n * clips.size(), pct(waits, 50), pct(waits, 95), pct(totals, 50),
+              pct(totals, 95), pct(over_wait, 50), pct(over_wait, 95), pct(after_ep, 50),
+              pct(after_ep, 95), pct(decode, 50), pct(decode, 95), closes_ok, n,
+              other_closes.c_str());
+  std::printf("WORK|%zu|%.1f|%.1f|%.0f|%.0f\n", n, recognised_s, speech_s, pct(lags, 50),
+              pct(lags, 95));
+  for (const auto& [id, f] : speakers[0]->finals())
+    std::printf("TEXT|live|%lld|%s\n", static_cast<long long>(id), f.text.c_str());
+  return 0;
+}
+
+// The original design: the utterance so far re-posted every second.
+int run_original(uint16_t port, const std::vector<Clip>& clips) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), port);
+  stream.connect(ep);
+  std::string session;
+  std::vector<double> latencies, final_latencies;
+  double sent_s = 0, speech_s = 0;
+  std::size_t posts = 0, failures = 0;
+  auto post = [&](const std::string& pcm, int chunk, std::string* text) {
+    const std::string boundary = "livebench7d1c";
+    std::string body =
+        "--" + boundary +
+        "\r\nContent-Disposition: form-data; name=\"audio_data\"; filename=\"chunk.wav\"\r\n"
+        "Content-Type: audio/wav\r\n\r\n" +
+        wav_of(pcm) + "\r\n--" + boundary + "--\r\n";
+    http::request<http::string_body> req{http::verb::post,
+                                         "/conversation?chunk=" + std::to_string(chunk), 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::content_type, "multipart/form-data; boundary=" + boundary);
+    req.set(http::field::accept, "application/json");
+    if (!session.empty()) req.set("X-Session-Id", session);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    const auto began = Clock::now();
+    http::write(stream, req);
+    beast::flat_buffer b;
+    http::response<http::string_body> res;
+    http::read(stream, b, res);
+    const double ms = ms_between(began, Clock::now());
+    ++posts;
+    sent_s += static_cast<double>(pcm_ms(pcm)) / 1000.0;
+    if (res.result() != http::status::ok) {
+      ++failures;
+      std::fprintf(stderr, "POST /conversation: %u %s\n", res.result_int(), res.body().c_str());
+    } else {
+      const auto j = json::parse(res.body());
+      session = j.value("sessionId", session);
+      *text = j.value("transcriptionResponse", "");
+    }
+    if (!res.keep_alive()) {
+      stream.close();
+      stream.connect(ep);
+    }
+    return ms;
+  };
+  auto at = Clock::now() + std::chrono::milliseconds(kLeadMs);
+  int utt = 0;
+  for (const Clip& clip : clips) {
+    ++utt;
+    const int64_t len = pcm_ms(clip.pcm);
+    speech_s += static_cast<double>(len) / 1000.0;
+    std::string text;
+    int chunk = 0;
+    for (int64_t upto = 1000;; upto += 1000) {
+      const int64_t cut = std::min(upto, len);
+      std::this_thread::sleep_until(at + std::chrono::milliseconds(cut));
+      const double ms =
+          post(clip.pcm.substr(0, static_cast<std::size_t>(cut) * 32), ++chunk, &text);
+      latencies.push_back(ms);
+      if (cut == len) {
+        final_latencies.push_back(ms);
+        break;
+      }
+    }
+    std::printf("TEXT|original|%d|%s\n", utt, text.c_str());
+    at = std::max(at + std::chrono::milliseconds(len + kGapMs), Clock::now());
+  }
+  std::printf("ORIGINAL|%zu|%zu|%.1f|%.1f|%.0f|%.0f|%.0f|%.0f|%.0f\n", posts, failures, sent_s,
+              speech_s, pct(latencies, 50), pct(latencies, 95), pct(latencies, 100),
+              pct(final_latencies, 50), pct(final_latencies, 95));
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const bool live = !args.empty() && args[0] == "live";
+  const std::size_t first_clip = live ? 3 : 2;
+  if (args.size() <= first_clip || (args[0] != "live" && args[0] != "original")) {
+    std::fprintf(stderr,
+                 "usage: live_load live PORT N CLIP... | live_load original PORT CLIP...\n");
+    return 2;
+  }
+  try {
+    std::vector<Clip> clips;
+    for (std::size_t i = first_clip; i < args.size(); ++i)
+      clips.push_back({args[i], read_pcm(args[i])});
+    const auto port = static_cast<uint16_t>(std::stoi(args[1]));
+    return live ? run_live(port, std::stoul(args[2]), clips) : run_original(port, clips);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "live_load: %s\n", e.what());
+    return 1;
+  }
+}
