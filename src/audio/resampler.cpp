@@ -88,6 +88,13 @@ Status Resampler::Impl::process(std::span<const T> in, std::vector<float>& out) 
 }
 
 Status Resampler::Impl::convert(const float* samples, int count, std::vector<float>& out) {
+  if (!swr) {  // 16 kHz in: nothing to resample, nothing held back
+    if (samples != nullptr) {
+      out.insert(out.end(), samples, samples + count);
+      samples_out += count;
+    }
+    return {};
+  }
   const int capacity = swr_get_out_samples(swr.get(), count);
   if (capacity < 0) {
     return Error::internal("resampler: swr_get_out_samples: " + av_error_text(capacity));
@@ -116,6 +123,12 @@ Result<Resampler> Resampler::create(int input_rate, int channels) {
     return Error::bad_request("resampler: " + std::to_string(channels) +
                               " channels; only mono and stereo are accepted");
   }
+  auto impl = std::make_unique<Impl>();
+  impl->rate = input_rate;
+  impl->channels = channels;
+  // Already 16 kHz (the live page's rate): no libswresample context, which
+  // is most of an idle live stream's memory.
+  if (input_rate == kSampleRate) return Resampler(std::move(impl));
   // Channels are mixed down before libswresample sees them, so it only
   // changes the rate of one float channel.
   AVChannelLayout mono_layout{};
@@ -130,10 +143,7 @@ Result<Resampler> Resampler::create(int input_rate, int channels) {
   if (rc = swr_init(swr.get()); rc < 0) {
     return Error::internal("resampler: swr_init: " + av_error_text(rc));
   }
-  auto impl = std::make_unique<Impl>();
   impl->swr = std::move(swr);
-  impl->rate = input_rate;
-  impl->channels = channels;
   return Resampler(std::move(impl));
 }
 
@@ -160,7 +170,7 @@ Status Resampler::flush(std::vector<float>& out) {
   // every real sample out of the filter; the exact count is then cut back.
   const std::int64_t expected = (s.frames_in * kSampleRate + s.rate / 2) / s.rate;
   const std::size_t start = out.size();
-  if (s.frames_in > 0) {
+  if (s.frames_in > 0 && s.swr) {
     if (int rc = swr_inject_silence(s.swr.get(), kFlushSilence); rc < 0) {
       return Error::internal("resampler: swr_inject_silence: " + av_error_text(rc));
     }
