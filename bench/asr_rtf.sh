@@ -9,12 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
-[ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt" ||
-  { echo "$build is not a Release build dir" >&2; exit 2; }
-ninja -C "$build" -j2 asr_rtf make_tiny_whisper_model >/dev/null
-# ggml's OpenMP workers otherwise spin between graphs and steal the cores.
-export OMP_WAIT_POLICY=passive
+. bench/lib.sh
+bench_release_build "$build" asr_rtf make_tiny_whisper_model
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 echo "# asr_rtf: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"

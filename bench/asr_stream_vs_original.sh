@@ -10,11 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
-[ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt" ||
-  { echo "$build is not a Release build dir" >&2; exit 2; }
-ninja -C "$build" -j2 asr_stream_vs_original asr_stream_policy >/dev/null
-export OMP_WAIT_POLICY=passive
+. bench/lib.sh
+bench_release_build "$build" asr_stream_vs_original asr_stream_policy
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 echo "# asr_stream_vs_original: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"

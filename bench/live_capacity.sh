@@ -13,10 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
-[ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt" ||
-  { echo "$build is not a Release build dir" >&2; exit 2; }
-ninja -C "$build" -j"${BENCH_JOBS:-2}" scribepod live_capacity >/dev/null
+. bench/lib.sh
+bench_release_build "$build" scribepod live_capacity
 bin=$build/src/cli/scribepod
 client=$build/bench/live_capacity
 counts=${BENCH_STREAMS:-250 500 1000}

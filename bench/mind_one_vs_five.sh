@@ -10,12 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
-[ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt" ||
-  { echo "$build is not a Release build dir" >&2; exit 2; }
-ninja -C "$build" -j2 mind_one_vs_five make_tiny_gguf >/dev/null
-# ggml's OpenMP workers otherwise spin between graphs and steal the cores.
-export OMP_WAIT_POLICY=passive
+. bench/lib.sh
+bench_release_build "$build" mind_one_vs_five make_tiny_gguf
 export MIND_BENCH_THREADS=2
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
