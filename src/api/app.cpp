@@ -42,21 +42,19 @@ App::App(const config::Config& config)
     chain_.add(std::make_unique<http::RateLimitMiddleware>(*per_client_, *per_session_));
   }
 
-  add_health_routes(
-      router_,
-      HealthSources{
-          .readiness = &readiness_,
-          .started = started_,
-          .environment = config.server.environment,
-          .active_sessions =
-              [this] {
-                return conversations_ ? conversations_->registry().size() : std::size_t{0};
-              },
-          .active_connections = [c = connections_] { return *c ? (*c)() : std::size_t{0}; },
-      });
-  add_metrics_routes(router_, MetricsSources{.active_sessions = [this] {
-                       return conversations_ ? conversations_->registry().size() : std::size_t{0};
-                     }});
+  // Conversations are created in create(), after the routes exist.
+  auto active_sessions = [this] {
+    return conversations_ ? conversations_->registry().size() : std::size_t{0};
+  };
+  add_health_routes(router_, HealthSources{
+                                 .readiness = &readiness_,
+                                 .started = started_,
+                                 .environment = config.server.environment,
+                                 .active_sessions = active_sessions,
+                                 .active_connections =
+                                     [c = connections_] { return *c ? (*c)() : std::size_t{0}; },
+                             });
+  add_metrics_routes(router_, MetricsSources{.active_sessions = active_sessions});
 }
 
 void App::add_web_page() {

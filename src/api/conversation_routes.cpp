@@ -29,10 +29,6 @@ std::string_view header_value(const Request& req, std::string_view name) {
   return it == req.end() ? std::string_view{} : std::string_view(it->value());
 }
 
-bool wants_json(const Request& req) {
-  return header_value(req, "Accept").find("application/json") != std::string_view::npos;
-}
-
 Response with_session(Response res, const std::string& id) {
   res.set("X-Session-Id", id);
   return res;

@@ -34,16 +34,16 @@ Result<std::vector<http::MultipartPart>> parse_upload(const Request& req,
   return http::parse_multipart(req.body(), *boundary, limits);
 }
 
+bool wants_json(const Request& req) {
+  const auto accept = req.find(http::beast_http::field::accept);
+  return accept != req.end() && accept->value().find("application/json") != std::string_view::npos;
+}
+
 namespace {
 
 std::string_view field_text(const std::vector<http::MultipartPart>& parts, std::string_view name) {
   const auto* p = http::find_part(parts, name);
   return p == nullptr ? std::string_view{} : p->data;
-}
-
-bool wants_json(const Request& req) {
-  const auto accept = req.find(http::beast_http::field::accept);
-  return accept != req.end() && accept->value().find("application/json") != std::string_view::npos;
 }
 
 Result<float> parse_temperature(std::string_view text) {

@@ -30,4 +30,8 @@ void add_transcribe_routes(http::Router& router, TranscribeDeps deps);
 Result<std::vector<http::MultipartPart>> parse_upload(const http::Request& req,
                                                       std::size_t max_file_bytes);
 
+// True when the client's Accept header asks for application/json (the
+// original endpoints answer text/plain otherwise).
+bool wants_json(const http::Request& req);
+
 }  // namespace scribepod::api

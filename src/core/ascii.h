@@ -25,6 +25,14 @@ constexpr bool ascii_iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The value of one hex digit (either case), or -1 for any other character.
+constexpr int ascii_hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // `s` without leading and trailing characters from `space` (HTTP's optional
 // whitespace, space and tab, by default).
 constexpr std::string_view trim_ascii(std::string_view s, std::string_view space = " \t") {

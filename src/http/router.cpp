@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "core/ascii.h"
+
 namespace scribepod::http {
 namespace {
 
@@ -29,13 +31,6 @@ bool is_tail_param(std::string_view seg) {
   return seg.size() > 5 && seg.front() == '{' && seg.substr(seg.size() - 4) == "...}";
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 bool percent_decode(std::string_view in, std::string& out, bool plus_as_space) {
@@ -45,8 +40,8 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_as_space) {
     char c = in[i];
     if (c == '%') {
       if (i + 2 >= in.size()) return false;  // needs two hex digits
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
+      const int hi = ascii_hex_value(in[i + 1]);
+      const int lo = ascii_hex_value(in[i + 2]);
       if (hi < 0 || lo < 0) return false;
       c = static_cast<char>(hi * 16 + lo);
       if (c == '\0') return false;

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "core/ascii.h"
+
 namespace scribepod::session {
 namespace {
 
@@ -23,13 +25,6 @@ void fill_random(std::array<uint8_t, 16>& bytes) {
     }
     filled += static_cast<std::size_t>(n);
   }
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -58,7 +53,7 @@ std::optional<std::string> parse_session_id(std::string_view text) {
       if (out[i] != '-') return std::nullopt;
       continue;
     }
-    const int v = hex_value(out[i]);
+    const int v = ascii_hex_value(out[i]);
     if (v < 0) return std::nullopt;
     out[i] = kHex[v];
   }
