@@ -100,11 +100,16 @@ Result<std::unique_ptr<App>> App::create(const config::Config& config) {
   });
   auto history = make_history_store(config);
   if (!history) return std::move(history).take_error();
-  app->readiness_.set_probe("store", [store = *history] {
-    Readiness::Component c;
-    c.ready = store->ready(c.detail);
-    return c;
-  });
+  // The store's check is a database round trip: at most one per second,
+  // however often /health and /ready are asked.
+  app->readiness_.set_probe(
+      "store",
+      [store = *history] {
+        Readiness::Component c;
+        c.ready = store->ready(c.detail);
+        return c;
+      },
+      std::chrono::seconds(1));
   live::ConversationOptions copts;
   copts.registry.timeout = config.session.timeout;
   copts.registry.sweep_interval = config.session.sweep_interval;

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
 namespace scribepod {
 namespace {
 
@@ -33,6 +38,51 @@ TEST(ReadinessTest, ProbesAreAskedAtEverySnapshotAndSetReplacesThem) {
   r.set("llm", true, "fixed");
   up = false;
   EXPECT_TRUE(r.not_ready().empty());
+}
+
+}  // namespace
+}  // namespace scribepod
+
+namespace scribepod {
+namespace {
+
+TEST(ReadinessTest, ProbeWithMaxAgeIsAskedAtMostOncePerMaxAge) {
+  Readiness r;
+  std::atomic<int> asked{0};
+  bool up = true;
+  r.set_probe(
+      "store",
+      [&] {
+        ++asked;
+        return Readiness::Component{up, "checked"};
+      },
+      std::chrono::milliseconds(200));
+  for (int i = 0; i < 50; ++i) EXPECT_TRUE(r.not_ready().empty());
+  EXPECT_EQ(asked.load(), 1);
+  up = false;
+  EXPECT_TRUE(r.not_ready().empty()) << "the cached answer stands until it is old";
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  EXPECT_EQ(r.not_ready(), std::vector<std::string>{"store"});
+  EXPECT_EQ(asked.load(), 2);
+}
+
+TEST(ReadinessTest, ConcurrentReadersShareOneRefresh) {
+  Readiness r;
+  std::atomic<int> asked{0};
+  r.set_probe(
+      "store",
+      [&] {
+        ++asked;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return Readiness::Component{true, "slow check"};
+      },
+      std::chrono::seconds(10));
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 8; ++i) {
+    readers.emplace_back([&r] { EXPECT_EQ(r.snapshot().at("store").detail, "slow check"); });
+  }
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(asked.load(), 1);
 }
 
 }  // namespace
