@@ -158,6 +158,7 @@ class RecordingGenerator final : public llm::Generator {
   struct Call {
     int prompt_tokens = 0;
     int completion_tokens = 0;
+    int cached_prompt_tokens = 0;
     double latency_ms = 0;
     double cpu_s = 0;
     bool truncated = false;
@@ -178,6 +179,7 @@ class RecordingGenerator final : public llm::Generator {
     if (g.ok()) {
       call.prompt_tokens = g->prompt_tokens;
       call.completion_tokens = g->completion_tokens;
+      call.cached_prompt_tokens = g->cached_prompt_tokens;
       call.latency_ms = g->latency_ms;
       call.truncated = g->truncated;
       call.text = g->text;
@@ -200,8 +202,10 @@ class RecordingGenerator final : public llm::Generator {
 };
 
 inline std::shared_ptr<llm::LlamaGenerator> load_llama(const std::string& path, int threads,
-                                                       int sequences, int n_ctx) {
+                                                       int sequences, int n_ctx,
+                                                       bool prompt_cache = true) {
   auto params = llm::default_llama_params();
+  params.prompt_cache = prompt_cache;
   params.model_path = path;
   params.n_threads = threads;
   params.max_sequences = sequences;

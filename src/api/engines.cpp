@@ -74,6 +74,7 @@ Result<std::shared_ptr<llm::Generator>> make_generator(const config::Config& con
     p.n_ctx = static_cast<int>(l.context_size);
     p.n_threads = l.threads;
     p.max_sequences = static_cast<int>(l.concurrency);
+    p.prompt_cache = l.prompt_cache;
     auto g = llm::LlamaGenerator::load(p);
     if (!g) return std::move(g).take_error();
     return std::shared_ptr<llm::Generator>(std::move(g).value());

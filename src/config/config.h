@@ -106,6 +106,7 @@ struct LlmConfig {
   std::size_t concurrency = 2;  // generations at once (contexts)
   int max_tokens = 512;         // five fields need room
   double temperature = 0.2;
+  bool prompt_cache = true;    // reuse each context's KV cache across generations
   std::string remote_url;      // OpenAI-compatible server root (openai engine)
   std::string remote_api_key;  // secret
   std::string remote_model = "gpt-4o-mini";

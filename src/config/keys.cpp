@@ -337,6 +337,10 @@ std::vector<KeySpec> build_table() {
                           "Most tokens generated per answer", field<kLlm, &Ll::max_tokens>()));
   t.push_back(double_key("llm.temperature", {"SCRIBEPOD_LLM_TEMPERATURE"}, 0, false, 2,
                          "Sampling temperature (0 = greedy)", field<kLlm, &Ll::temperature>()));
+  t.push_back(bool_key("llm.prompt_cache", {"SCRIBEPOD_LLM_PROMPT_CACHE"},
+                       "Reuse each context's KV cache for the prompt prefix the next "
+                       "generation shares (llama engine)",
+                       field<kLlm, &Ll::prompt_cache>()));
   t.push_back(string_key("llm.remote_url", {"SCRIBEPOD_LLM_REMOTE_URL"},
                          "Root URL of an OpenAI-compatible chat server (openai engine)",
                          field<kLlm, &Ll::remote_url>()));

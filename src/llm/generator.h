@@ -54,8 +54,9 @@ struct Generation {
   std::string model;      // model file name or remote model id
   int prompt_tokens = 0;  // as counted by the engine (0 when unknown)
   int completion_tokens = 0;
-  double latency_ms = 0;   // wall time of this call, queueing included
-  bool truncated = false;  // stopped by max_tokens or cancellation
+  int cached_prompt_tokens = 0;  // prompt tokens served from a prompt cache
+  double latency_ms = 0;         // wall time of this call, queueing included
+  bool truncated = false;        // stopped by max_tokens or cancellation
 };
 
 class Generator {

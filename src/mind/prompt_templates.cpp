@@ -111,10 +111,19 @@ Result<PromptTemplates> PromptTemplates::load(const std::filesystem::path& dir,
 std::string PromptTemplates::conversation_text(const std::vector<std::string>& conversation) const {
   // Walk back from the newest line while the budget allows; the newest line
   // is always kept, cut to its tail if it alone is over the budget.
+  //
+  // Over max_history_lines, the window's first line moves in steps of half
+  // the window rather than one line per turn: between steps, each prompt
+  // starts with the previous one's conversation, so a model's prompt cache
+  // (llm.prompt_cache) evaluates only the new line.
+  const std::size_t n = conversation.size();
+  const std::size_t max_lines = params_.max_history_lines;
+  const std::size_t step = std::max<std::size_t>(1, max_lines / 2);
+  const std::size_t first = n <= max_lines ? 0 : (n - max_lines + step - 1) / step * step;
   std::vector<std::string> kept;
   std::size_t used = 0;
   for (auto it = conversation.rbegin(); it != conversation.rend(); ++it) {
-    if (kept.size() == params_.max_history_lines) break;
+    if (static_cast<std::size_t>(conversation.rend() - it) <= first) break;
     std::string line = one_line(*it);
     const std::size_t cost = line.size() + 1;
     if (used + cost > params_.max_history_chars) {

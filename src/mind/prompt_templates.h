@@ -12,9 +12,12 @@
 //
 // Rendering substitutes each {{name}} of the template once, in one pass, so
 // text from a speaker or a model that happens to contain "{{...}}" is never
-// expanded. The conversation is bounded to the last `max_history_lines`
-// lines and `max_history_chars` bytes (the most recent lines are kept), so a
-// long conversation still fits the model's context. Immutable once loaded;
+// expanded. The conversation is bounded to the most recent lines, at most
+// `max_history_lines` of them and `max_history_chars` bytes, so a long
+// conversation still fits the model's context. Past max_history_lines the
+// window's start moves in steps of half the window (so it holds between
+// half and all of max_history_lines): consecutive prompts then share their
+// beginning, which a model's prompt cache reuses. Immutable once loaded;
 // safe to share between threads.
 #pragma once
 

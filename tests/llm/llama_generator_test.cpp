@@ -321,6 +321,122 @@ TEST_F(LlamaGeneratorTest, PromptLongerThanTheContextIsRejected) {
   EXPECT_THAT(out.error().message, HasSubstr("context holds 64"));
 }
 
+// A conversation that grows by a line: the second prompt shares the system
+// prompt and the first line with the first, and only the rest is evaluated.
+TEST_F(LlamaGeneratorTest, PromptCacheReusesTheSharedPrefix) {
+  auto g = load(params());
+  ASSERT_NE(g, nullptr);
+  GenerateRequest first = chat("person: I went hiking in the mountains last weekend.");
+  first.max_tokens = 8;
+  auto a = g->generate(first);
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ(a->cached_prompt_tokens, 0);
+
+  GenerateRequest second = chat(
+      "person: I went hiking in the mountains last weekend.\nperson: The view from the top was "
+      "wonderful.");
+  second.max_tokens = 8;
+  auto b = g->generate(second);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  // Everything up to the new line is reused; the new line is not.
+  EXPECT_GT(b->cached_prompt_tokens, a->prompt_tokens / 2) << b->prompt_tokens;
+  EXPECT_LT(b->cached_prompt_tokens, b->prompt_tokens);
+
+  // The same prompt again: all but the last token (its logits start the
+  // sampling) come from the cache.
+  auto c = g->generate(second);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->cached_prompt_tokens, c->prompt_tokens - 1);
+}
+
+TEST_F(LlamaGeneratorTest, PromptCacheCanBeTurnedOff) {
+  LlamaParams p = params();
+  p.prompt_cache = false;
+  auto g = load(p);
+  ASSERT_NE(g, nullptr);
+  GenerateRequest r = chat("person: the same words twice");
+  r.max_tokens = 4;
+  for (int i = 0; i < 2; ++i) {
+    auto out = g->generate(r);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(out->cached_prompt_tokens, 0);
+  }
+}
+
+// Reusing cached keys and values must not change what the model says:
+// greedy generations after a cached prefix equal those of a fresh context.
+// (Short free text only: the cached keys and values were computed in other
+// batch shapes, so logits may differ in the last bits, and random weights
+// have near-ties that a long generation eventually hits.)
+TEST_F(LlamaGeneratorTest, CachedPrefixGivesTheSameGreedyOutputAsAFreshContext) {
+  LlamaParams cold = params();
+  cold.prompt_cache = false;
+  auto cached = load(params());
+  auto fresh = load(cold);
+  ASSERT_NE(cached, nullptr);
+  ASSERT_NE(fresh, nullptr);
+  std::string convo = "person: hello there.";
+  GenerateRequest opening = chat(convo);
+  opening.max_tokens = 4;
+  ASSERT_TRUE(cached->generate(opening).ok());
+  for (const char* line : {"person: I like bread.", "person: and cheese, mostly.",
+                           "person: what should I cook tonight?"}) {
+    convo += std::string("\n") + line;
+    GenerateRequest r = chat(convo);
+    r.temperature = 0;
+    r.max_tokens = 12;
+    auto a = cached->generate(r);
+    auto b = fresh->generate(r);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_GT(a->cached_prompt_tokens, 0);
+    EXPECT_EQ(a->text, b->text) << "after " << a->cached_prompt_tokens << " cached tokens";
+    // Under the grammar, the cached context's answer is still valid JSON.
+    r.json_schema = kThoughtsSchema;
+    r.max_tokens = 400;
+    auto j = cached->generate(r);
+    ASSERT_TRUE(j.ok());
+    EXPECT_GT(j->cached_prompt_tokens, 0);
+    expect_valid_thoughts(*j);
+  }
+}
+
+// Two conversations taking turns on a pool of two contexts: each comes back
+// to the context that holds its own prefix, and so reuses more than the
+// system prompt, which is all a single shared context can offer. (Their
+// lines are longer than the system prompt, so the second does not displace
+// the first to reuse it.)
+TEST_F(LlamaGeneratorTest, EachConversationFindsItsOwnContext) {
+  const std::string a_line =
+      "person: my cat knocked a glass off the kitchen table this morning, and then she sat "
+      "there looking at me as if it were my fault.";
+  const std::string b_line =
+      "person: the quarterly numbers are due on friday and I am behind, because the sales "
+      "team sent their figures two weeks late again.";
+  auto second_turns_reuse = [&](int contexts) {
+    LlamaParams p = params();
+    p.max_sequences = contexts;
+    auto g = load(p);
+    EXPECT_NE(g, nullptr);
+    GenerateRequest a = chat(a_line);
+    GenerateRequest b = chat(b_line);
+    a.max_tokens = b.max_tokens = 4;
+    EXPECT_TRUE(g->generate(a).ok());
+    EXPECT_TRUE(g->generate(b).ok());
+    a.messages[1].content = a_line + "\nperson: it did not break.";
+    b.messages[1].content = b_line + "\nperson: my manager is patient.";
+    auto a2 = g->generate(a);
+    auto b2 = g->generate(b);
+    EXPECT_TRUE(a2.ok() && b2.ok());
+    return std::pair{a2.ok() ? a2->cached_prompt_tokens : 0,
+                     b2.ok() ? b2->cached_prompt_tokens : 0};
+  };
+  const auto [a_own, b_own] = second_turns_reuse(2);
+  const auto [a_shared, b_shared] = second_turns_reuse(1);
+  EXPECT_GT(a_shared, 0);  // the system prompt
+  EXPECT_GT(a_own, a_shared + 20);
+  EXPECT_GT(b_own, b_shared + 20);
+}
+
 TEST_F(LlamaGeneratorTest, T5EncoderDecoderGeneratesSchemaValidJson) {
   auto g = load(params("t5"));
   ASSERT_NE(g, nullptr);
@@ -328,6 +444,10 @@ TEST_F(LlamaGeneratorTest, T5EncoderDecoderGeneratesSchemaValidJson) {
   ASSERT_TRUE(out.ok()) << out.error().message;
   expect_valid_thoughts(*out);
   EXPECT_GT(out->prompt_tokens, 5);
+  // The decoder cross-attends to each prompt's own encoding: no reuse.
+  auto again = g->generate(thoughts_request());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->cached_prompt_tokens, 0);
 
   GenerateRequest free_text = chat("translate to German: hello");
   free_text.max_tokens = 6;

@@ -124,6 +124,19 @@ TEST(PromptTemplates, BoundsTheConversationKeepingTheNewestLines) {
   for (int i = 1; i <= 10; ++i) conversation.push_back("person: line " + std::to_string(i));
   EXPECT_EQ(t->conversation_text(conversation), "person: line 8\nperson: line 9\nperson: line 10");
 
+  // A window of 4 moves by 2: five lines keep the last three, six the last
+  // four, so the sixth turn's text starts with the fifth's.
+  params.max_history_lines = 4;
+  t = PromptTemplates::load(dir.path(), params);
+  ASSERT_TRUE(t.ok());
+  const std::vector<std::string> five(conversation.begin(), conversation.begin() + 5);
+  const std::vector<std::string> six(conversation.begin(), conversation.begin() + 6);
+  const std::vector<std::string> seven(conversation.begin(), conversation.begin() + 7);
+  EXPECT_EQ(t->conversation_text(five), "person: line 3\nperson: line 4\nperson: line 5");
+  EXPECT_EQ(t->conversation_text(six),
+            "person: line 3\nperson: line 4\nperson: line 5\nperson: line 6");
+  EXPECT_EQ(t->conversation_text(seven), "person: line 5\nperson: line 6\nperson: line 7");
+
   params.max_history_lines = 100;
   params.max_history_chars = 32;  // "person: line 10\n" is 16 bytes
   t = PromptTemplates::load(dir.path(), params);

@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "llm/json_schema.h"
+#include "llm/llama/token_sampler.h"
 #include "llm/llama/utf8_stream.h"
 #include "telemetry/log.h"
 #include "telemetry/service_metrics.h"
@@ -28,10 +30,6 @@ struct ModelFree {
 struct ContextFree {
   void operator()(llama_context* c) const { llama_free(c); }
 };
-struct SamplerFree {
-  void operator()(llama_sampler* s) const { llama_sampler_free(s); }
-};
-using SamplerPtr = std::unique_ptr<llama_sampler, SamplerFree>;
 
 // llama.cpp logs every tensor it loads at info level; keep warnings and
 // errors only, through our logger.
@@ -117,28 +115,64 @@ struct LlamaGenerator::Impl {
   std::vector<std::string> control_texts;
   bool has_encoder = false;
   int n_ctx = 0;
+  std::unique_ptr<GrammarCache> grammars;
+
+  // One context of the pool and the tokens whose keys and values its KV
+  // cache holds, positions 0..cached.size()-1 (the prompt cache): the last
+  // prompt (its first prompt_len tokens) and the output. Only the generation
+  // that holds the slot touches it.
+  struct Slot {
+    std::unique_ptr<llama_context, ContextFree> ctx;
+    std::vector<llama_token> cached;
+    std::size_t prompt_len = 0;
+  };
 
   std::mutex mu;
   std::condition_variable freed;
-  std::vector<std::unique_ptr<llama_context, ContextFree>> contexts;
-  std::vector<llama_context*> idle;
+  std::vector<std::unique_ptr<Slot>> slots;
+  std::vector<Slot*> idle;  // most recently released last
 
-  // Takes an idle context, waiting up to the queue timeout; null on timeout.
-  llama_context* acquire() {
+  // Takes an idle slot, waiting up to the queue timeout; null on timeout.
+  // The choice minimises the prompt tokens that will have to be evaluated:
+  // a slot scores the prefix it shares with `prompt` (work saved now) less
+  // the part of its own last prompt that would be overwritten (work its
+  // conversation loses when it comes back); the most recently used slot
+  // wins a tie. So a conversation comes back to its own context, and a new
+  // one reuses another's system prompt only while that costs less than the
+  // conversation it displaces.
+  Slot* acquire(const std::vector<llama_token>& prompt) {
     std::unique_lock lock(mu);
     if (!freed.wait_for(lock, params.queue_timeout, [&] { return !idle.empty(); })) {
       return nullptr;
     }
-    llama_context* ctx = idle.back();
-    idle.pop_back();
-    return ctx;
+    std::size_t best = idle.size();
+    long best_score = 0;
+    for (std::size_t i = idle.size(); i-- > 0;) {
+      const std::size_t shared = shared_prefix(idle[i]->cached, prompt);
+      const std::size_t lost = idle[i]->prompt_len > shared ? idle[i]->prompt_len - shared : 0;
+      const long score = static_cast<long>(shared) - static_cast<long>(lost);
+      if (best == idle.size() || score > best_score) {
+        best = i;
+        best_score = score;
+      }
+    }
+    Slot* slot = idle[best];
+    idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(best));
+    return slot;
   }
-  void release(llama_context* ctx) {
+  void release(Slot* slot) {
     {
       std::lock_guard lock(mu);
-      idle.push_back(ctx);
+      idle.push_back(slot);
     }
     freed.notify_one();
+  }
+  static std::size_t shared_prefix(const std::vector<llama_token>& a,
+                                   const std::vector<llama_token>& b) {
+    const auto n = std::min(a.size(), b.size());
+    std::size_t i = 0;
+    while (i < n && a[i] == b[i]) ++i;
+    return i;
   }
 
   Result<std::string> render(const std::vector<ChatMessage>& messages) const;
@@ -155,8 +189,17 @@ struct LlamaGenerator::Impl {
     return text;
   }
   Result<std::vector<llama_token>> tokenize(const std::string& text) const;
-  Result<SamplerPtr> make_sampler(const GenerateRequest& request) const;
-  Result<Generation> run(llama_context* ctx, const GenerateRequest& request) const;
+  // Renders and tokenizes the request and builds its sampler: everything
+  // that needs no context, done before one is taken from the pool.
+  struct Prepared {
+    std::vector<llama_token> tokens;
+    TokenSampler sampler;
+  };
+  Result<Prepared> prepare(const GenerateRequest& request) const;
+  // Brings the slot's KV cache to hold the whole prompt, reusing the prefix
+  // it already holds; returns how many prompt tokens were reused.
+  Result<int> evaluate_prompt(Slot& slot, const std::vector<llama_token>& tokens) const;
+  Result<Generation> run(Slot& slot, Prepared& prepared, const GenerateRequest& request) const;
 };
 
 namespace {
@@ -243,39 +286,8 @@ Result<std::vector<llama_token>> LlamaGenerator::Impl::tokenize(const std::strin
   return tokens;
 }
 
-Result<SamplerPtr> LlamaGenerator::Impl::make_sampler(const GenerateRequest& request) const {
-  llama_sampler_chain_params cp = llama_sampler_chain_default_params();
-  cp.no_perf = true;
-  SamplerPtr chain(llama_sampler_chain_init(cp));
-  if (!request.json_schema.empty()) {
-    auto schema = JsonSchema::parse(request.json_schema);
-    if (!schema) {
-      return schema.error();
-    }
-    const std::string gbnf = schema->to_gbnf();
-    llama_sampler* grammar = llama_sampler_init_grammar(vocab, gbnf.c_str(), "root");
-    if (grammar == nullptr) {
-      return Error::internal("llama.cpp rejected the grammar derived from the JSON schema");
-    }
-    // First in the chain: later samplers only ever see allowed tokens.
-    llama_sampler_chain_add(chain.get(), grammar);
-  }
-  if (request.temperature <= 0.0F) {
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
-  } else {
-    uint32_t seed = request.seed != 0 ? request.seed : params.seed;
-    if (seed == 0) {
-      seed = std::random_device{}();
-    }
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(40));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(request.temperature));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(seed));
-  }
-  return chain;
-}
-
-Result<Generation> LlamaGenerator::Impl::run(llama_context* ctx,
-                                             const GenerateRequest& request) const {
+Result<LlamaGenerator::Impl::Prepared> LlamaGenerator::Impl::prepare(
+    const GenerateRequest& request) const {
   auto prompt = render(request.messages);
   if (!prompt) {
     return prompt.error();
@@ -287,20 +299,32 @@ Result<Generation> LlamaGenerator::Impl::run(llama_context* ctx,
   if (tokens->empty()) {
     return Error::bad_request("the prompt is empty");
   }
-  const auto n_prompt = static_cast<int>(tokens->size());
-  if (n_prompt >= n_ctx) {
-    return Error::too_large("the prompt is " + std::to_string(n_prompt) +
+  if (tokens->size() >= static_cast<std::size_t>(n_ctx)) {
+    return Error::too_large("the prompt is " + std::to_string(tokens->size()) +
                             " tokens; the model's context holds " + std::to_string(n_ctx));
   }
-  auto sampler = make_sampler(request);
+  auto sampler = TokenSampler::make(vocab, request, params.seed, *grammars);
   if (!sampler) {
     return sampler.error();
   }
+  return Prepared{std::move(tokens).value(), std::move(sampler).value()};
+}
 
-  llama_memory_clear(llama_get_memory(ctx), true);
-  int used = 0;  // tokens in the (decoder's) KV cache
+Result<int> LlamaGenerator::Impl::evaluate_prompt(Slot& slot,
+                                                  const std::vector<llama_token>& tokens) const {
+  llama_context* ctx = slot.ctx.get();
+  llama_memory_t memory = llama_get_memory(ctx);
+  const auto n_prompt = static_cast<int>(tokens.size());
+  // The cache is trusted again only once this generation succeeds.
+  std::vector<llama_token> cached = std::move(slot.cached);
+  slot.cached.clear();
+  slot.prompt_len = 0;
+
   if (has_encoder) {
-    if (llama_encode(ctx, llama_batch_get_one(tokens->data(), n_prompt)) != 0) {
+    // The decoder cross-attends to this prompt's encoding: nothing to reuse.
+    llama_memory_clear(memory, true);
+    if (llama_encode(ctx, llama_batch_get_one(const_cast<llama_token*>(tokens.data()), n_prompt)) !=
+        0) {
       return Error::internal("llama.cpp failed to encode the prompt");
     }
     llama_token start = llama_model_decoder_start_token(model.get());
@@ -310,21 +334,46 @@ Result<Generation> LlamaGenerator::Impl::run(llama_context* ctx,
     if (llama_decode(ctx, llama_batch_get_one(&start, 1)) != 0) {
       return Error::internal("llama.cpp failed to start the decoder");
     }
-    used = 1;
-  } else {
-    for (int i = 0; i < n_prompt; i += params.n_batch) {
-      const int n = std::min(params.n_batch, n_prompt - i);
-      if (llama_decode(ctx, llama_batch_get_one(tokens->data() + i, n)) != 0) {
-        return Error::internal("llama.cpp failed to evaluate the prompt");
-      }
-    }
-    used = n_prompt;
+    return 0;
   }
+
+  // Keep the shared prefix, drop the rest. The last prompt token is always
+  // evaluated again: its logits are where sampling starts.
+  int keep = params.prompt_cache ? static_cast<int>(shared_prefix(cached, tokens)) : 0;
+  keep = std::min(keep, n_prompt - 1);
+  if (keep == 0 || !llama_memory_seq_rm(memory, 0, keep, -1)) {
+    llama_memory_clear(memory, true);
+    keep = 0;
+  }
+  for (int i = keep; i < n_prompt; i += params.n_batch) {
+    const int n = std::min(params.n_batch, n_prompt - i);
+    if (llama_decode(ctx, llama_batch_get_one(const_cast<llama_token*>(tokens.data()) + i, n)) !=
+        0) {
+      return Error::internal("llama.cpp failed to evaluate the prompt");
+    }
+  }
+  return keep;
+}
+
+Result<Generation> LlamaGenerator::Impl::run(Slot& slot, Prepared& prepared,
+                                             const GenerateRequest& request) const {
+  llama_context* ctx = slot.ctx.get();
+  const auto n_prompt = static_cast<int>(prepared.tokens.size());
+  auto reused = evaluate_prompt(slot, prepared.tokens);
+  if (!reused) {
+    return reused.error();
+  }
+  // Tokens in the (decoder's) KV cache.
+  int used = has_encoder ? 1 : n_prompt;
+  std::vector<llama_token> evaluated = prepared.tokens;
+  TokenSampler& sampler = prepared.sampler;
+  auto token_text = [this](llama_token t) { return token_piece(vocab, t); };
 
   Generation out;
   out.engine = "llama";
   out.model = model_name;
   out.prompt_tokens = n_prompt;
+  out.cached_prompt_tokens = *reused;
   Utf8Stream utf8;
   bool finished = false;
   bool cancelled = false;
@@ -337,23 +386,55 @@ Result<Generation> LlamaGenerator::Impl::run(llama_context* ctx,
       cancelled = true;
     }
   };
-  while (out.completion_tokens < request.max_tokens && used < n_ctx && !cancelled) {
-    // sample() also accepts the token into every sampler of the chain
-    // (grammar included); accepting it again would corrupt the grammar.
-    llama_token token = llama_sampler_sample(sampler->get(), ctx, -1);
-    if (llama_vocab_is_eog(vocab, token)) {
+  // Chosen tokens not yet evaluated. A token the grammar forces needs no
+  // logits, so a run of them (a JSON key and its punctuation) is evaluated
+  // in one llama_decode call instead of one call per token.
+  std::vector<llama_token> pending;
+  bool last_forced = false;
+  while (out.completion_tokens < request.max_tokens &&
+         used + static_cast<int>(pending.size()) < n_ctx && !cancelled) {
+    std::optional<llama_token> token;
+    if (!pending.empty()) {
+      // Only worth asking where forced text is likely: inside a forced run
+      // or after JSON punctuation (a string's closing quote, a comma...).
+      const std::string& last = token_text(pending.back());
+      if (last_forced || (!last.empty() && std::string_view("\"{}[],:").find(last.back()) !=
+                                               std::string_view::npos)) {
+        token = sampler.forced();
+      }
+      if (!token) {
+        if (llama_decode(ctx, llama_batch_get_one(pending.data(),
+                                                  static_cast<int32_t>(pending.size()))) != 0) {
+          return Error::internal("llama.cpp failed to decode a token");
+        }
+        used += static_cast<int>(pending.size());
+        evaluated.insert(evaluated.end(), pending.begin(), pending.end());
+        pending.clear();
+      }
+    }
+    last_forced = token.has_value();
+    if (!token) {
+      token = sampler.sample(llama_get_logits_ith(ctx, -1));
+    }
+    // Once per token: accepting twice would corrupt the grammar.
+    sampler.accept(*token);
+    if (llama_vocab_is_eog(vocab, *token)) {
       finished = true;
       break;
     }
     ++out.completion_tokens;
-    emit(utf8.push(token_piece(vocab, token)));
-    if (llama_decode(ctx, llama_batch_get_one(&token, 1)) != 0) {
-      return Error::internal("llama.cpp failed to decode a token");
-    }
-    ++used;
+    emit(utf8.push(token_text(*token)));
+    pending.push_back(*token);
   }
   emit(utf8.finish());
   out.truncated = !finished;
+  // The KV cache now holds the prompt and every decoded token: the next
+  // request on this context (the same conversation, one utterance longer)
+  // starts from there.
+  if (!has_encoder) {
+    slot.cached = std::move(evaluated);
+    slot.prompt_len = static_cast<std::size_t>(n_prompt);
+  }
   return out;
 }
 
@@ -385,6 +466,7 @@ Result<std::unique_ptr<LlamaGenerator>> LlamaGenerator::load(const LlamaParams& 
                        "truncated or an unsupported architecture)");
   }
   impl->vocab = llama_model_get_vocab(impl->model.get());
+  impl->grammars = std::make_unique<GrammarCache>(impl->vocab);
   for (llama_token t = 0; t < llama_vocab_n_tokens(impl->vocab); ++t) {
     if ((llama_vocab_get_attr(impl->vocab, t) & LLAMA_TOKEN_ATTR_CONTROL) == 0) continue;
     std::string text = llama_vocab_get_text(impl->vocab, t);
@@ -416,8 +498,10 @@ Result<std::unique_ptr<LlamaGenerator>> LlamaGenerator::load(const LlamaParams& 
                                    std::to_string(impl->n_ctx) +
                                    "); lower llm.n_ctx or llm.max_sequences");
     }
-    impl->idle.push_back(ctx.get());
-    impl->contexts.push_back(std::move(ctx));
+    auto slot = std::make_unique<Impl::Slot>();
+    slot->ctx = std::move(ctx);
+    impl->idle.push_back(slot.get());
+    impl->slots.push_back(std::move(slot));
   }
   log::info("llm model loaded",
             {{"engine", "llama"},
@@ -434,7 +518,7 @@ Result<std::unique_ptr<LlamaGenerator>> LlamaGenerator::load(const LlamaParams& 
 
 std::string LlamaGenerator::describe() const {
   return "llama.cpp " + impl_->model_name + " (n_ctx " + std::to_string(impl_->n_ctx) + ", " +
-         std::to_string(impl_->contexts.size()) + " contexts)";
+         std::to_string(impl_->slots.size()) + " contexts)";
 }
 
 Result<Generation> LlamaGenerator::generate(const GenerateRequest& request) {
@@ -442,19 +526,23 @@ Result<Generation> LlamaGenerator::generate(const GenerateRequest& request) {
   if (request.max_tokens < 1) {
     return Error::bad_request("max_tokens must be at least 1");
   }
-  llama_context* ctx = impl_->acquire();
-  if (ctx == nullptr) {
+  auto prepared = impl_->prepare(request);
+  if (!prepared) {
+    return prepared.error();
+  }
+  Impl::Slot* slot = impl_->acquire(prepared->tokens);
+  if (slot == nullptr) {
     Error busy{ErrorCode::kUnavailable, "the language model is busy; try again shortly",
                std::chrono::seconds(1)};
     return busy;
   }
-  // Returns the context to the pool however run() ends.
+  // Returns the slot to the pool however run() ends.
   struct Lease {
     Impl& impl;
-    llama_context* ctx;
-    ~Lease() { impl.release(ctx); }
-  } lease{*impl_, ctx};
-  auto result = impl_->run(lease.ctx, request);
+    Impl::Slot* slot;
+    ~Lease() { impl.release(slot); }
+  } lease{*impl_, slot};
+  auto result = impl_->run(*lease.slot, *prepared, request);
   if (result) {
     result->latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -3,12 +3,18 @@
 //
 // One model is loaded and shared; requests run on a bounded pool of
 // `max_sequences` contexts (each with its own KV cache of `n_ctx` tokens).
-// generate() takes a free context, waiting up to `queue_timeout` (then fails
-// with kUnavailable), clears it, renders the chat with the model's own
+// generate() renders the chat with the model's own
 // template (or ChatML when the model has none the built-in renderer knows;
 // encoder-decoder models without a template get the messages' contents
-// joined by newlines), and samples until an end-of-generation token,
-// `max_tokens`, a full context, or the caller cancels via on_text.
+// joined by newlines), takes a free context, waiting up to `queue_timeout`
+// (then fails with kUnavailable), and samples until an end-of-generation
+// token, `max_tokens`, a full context, or the caller cancels via on_text.
+//
+// Prompt cache: a context keeps the keys and values of its last prompt and
+// output. The pool hands a request the idle context that shares the longest
+// token prefix with its prompt, and only the rest is evaluated; a
+// conversation that grows by one utterance re-evaluates about one utterance.
+// Generation::cached_prompt_tokens says how many were reused.
 //
 // With a json_schema the sampler chain starts with a grammar derived from it
 // (llm/json_schema.h); an unsupported schema fails with kBadRequest before
@@ -36,6 +42,10 @@ struct LlamaParams {
   int max_sequences = 2;   // contexts in the pool = generations at once
   std::chrono::milliseconds queue_timeout{30000};  // wait for a free context
   uint32_t seed = 0;  // used when a request has seed 0; 0 here = random per request
+  // Keep each context's KV cache between generations and reuse the longest
+  // prefix the next prompt shares with it (the system prompt, and the
+  // conversation so far when the same conversation comes back).
+  bool prompt_cache = true;
 };
 
 LlamaParams default_llama_params();
