@@ -4,9 +4,26 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/ascii.h"
 #include "session/session_id.h"
 
 namespace scribepod::api {
+
+Status check_json_content_type(std::string_view value) {
+  std::string_view type = value.substr(0, value.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  if (type.empty()) return {};
+  constexpr std::string_view kApp = "application/";
+  const bool app = type.size() > kApp.size() && ascii_iequals(type.substr(0, kApp.size()), kApp);
+  const std::string_view sub = app ? type.substr(kApp.size()) : std::string_view{};
+  if (ascii_iequals(sub, "json") ||
+      (sub.size() > 5 && ascii_iequals(sub.substr(sub.size() - 5), "+json"))) {
+    return {};
+  }
+  return Error::unsupported("the body must be JSON (Content-Type: application/json), not " +
+                            std::string(type));
+}
 
 Result<std::vector<std::string>> parse_generate_thots(std::string_view body,
                                                       const ThotsLimits& limits) {

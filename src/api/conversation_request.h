@@ -23,6 +23,11 @@ struct ThotsLimits {
 Result<std::vector<std::string>> parse_generate_thots(std::string_view body,
                                                       const ThotsLimits& limits = {});
 
+// A JSON body's Content-Type: absent, application/json or any
+// application/*+json type (parameters such as charset ignored, names
+// case-insensitive) is fine; anything else is kUnsupportedMediaType.
+Status check_json_content_type(std::string_view value);
+
 // A positive decimal integer without sign, spaces or leading zeros, at most
 // 1,000,000 (a 1 s chunk each: eleven days of one utterance).
 Result<int> parse_chunk(std::string_view text);

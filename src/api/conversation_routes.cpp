@@ -83,6 +83,9 @@ void add_conversation_routes(http::Router& router, ConversationDeps deps) {
   });
 
   router.add(http::Verb::post, "/generate_thots", [d](Request& req, Context&) -> Awaitable {
+    if (auto type = check_json_content_type(header_value(req, "Content-Type")); !type) {
+      co_return std::move(type).take_error();
+    }
     auto lines = parse_generate_thots(req.body());
     if (!lines) co_return std::move(lines).take_error();
     auto thoughts = co_await http::run_blocking(

@@ -56,7 +56,16 @@ Error status_error(const std::string& backend, const HttpResponse& response,
   const long s = response.status;
   std::string what = fmt::format("backend {} answered {}", backend, s);
   const std::string detail = backend_message(response.body);
-  if (!detail.empty()) what += ": " + detail;
+  // A 4xx is the backend's verdict on our request (a bad key, a bad file):
+  // worth passing on. A 5xx body is the backend's own internals (a stack
+  // trace, a host name): it goes to the log, never to our client.
+  if (s >= 500) {
+    if (!detail.empty()) {
+      log::warn("remote backend error", {{"backend", backend}, {"status", s}, {"detail", detail}});
+    }
+  } else if (!detail.empty()) {
+    what += ": " + detail;
+  }
   if (s == 429 || s == 503)
     return {ErrorCode::kUnavailable, std::move(what), to_retry_after(retry_after)};
   if (s == 504) return {ErrorCode::kUpstreamTimeout, std::move(what), {}};

@@ -46,6 +46,20 @@ TEST(GenerateThotsBody, EnforcesCountAndLengthLimits) {
   EXPECT_NE(too_long.error().message.find("6 bytes; at most 5"), std::string::npos);
 }
 
+TEST(JsonContentType, AcceptsJsonTypesAndAbsence) {
+  for (const char* ok : {"", "application/json", "Application/JSON; charset=utf-8",
+                         " application/json ", "application/vnd.api+json"}) {
+    EXPECT_TRUE(check_json_content_type(ok).ok()) << ok;
+  }
+  for (const char* bad :
+       {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+        "application/", "application/+json", "json", "text/json"}) {
+    auto r = check_json_content_type(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kUnsupportedMediaType) << bad;
+  }
+}
+
 TEST(Chunk, AcceptsPositiveIntegersOnly) {
   EXPECT_EQ(*parse_chunk("1"), 1);
   EXPECT_EQ(*parse_chunk("42"), 42);

@@ -339,7 +339,10 @@ TEST(OpenAiGeneratorTest, BoundedConcurrencyFailsBusyAfterQueueTimeout) {
 
 TEST(OpenAiGeneratorTest, RejectsBadConfiguration) {
   OpenAiParams p = OpenAiParams::default_params();
-  EXPECT_TRUE(OpenAiGenerator::create(p).ok());  // the defaults are usable as they are
+  // No built-in backend URL: it always comes from configuration.
+  auto no_url = OpenAiGenerator::create(p);
+  ASSERT_FALSE(no_url.ok());
+  EXPECT_EQ(no_url.error().code, ErrorCode::kInvalidConfig);
   p.base_url = "api.openai.com";
   auto bad_url = OpenAiGenerator::create(p);
   ASSERT_FALSE(bad_url.ok());

@@ -50,8 +50,8 @@ namespace scribepod::llm {
 struct OpenAiParams {
   // Server root, e.g. "https://api.openai.com" or "http://127.0.0.1:8080". A
   // trailing "/v1" (the OpenAI SDKs' habit) is accepted and not doubled.
-  std::string base_url = "https://api.openai.com";
-  std::string api_key;  // secret; "" sends no Authorization header
+  std::string base_url;  // llm.remote_url: required, never a built-in default
+  std::string api_key;   // secret; "" sends no Authorization header
   std::string model = "gpt-4o-mini";
   // One attempt's limits. A structured thought is a few hundred tokens, which
   // a loaded server may take tens of seconds to produce.
