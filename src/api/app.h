@@ -53,11 +53,17 @@ class App {
   void add_web_page();
 
   std::shared_ptr<std::function<std::size_t()>> connections_;
-  // Recognition runs here, off the I/O threads.
-  std::unique_ptr<boost::asio::thread_pool> compute_pool_;
   // Thoughts and history-store work run here, so a slow model never holds
   // up recognition (and the reverse).
+  // Declared before compute_pool_ so that it is destroyed after it: ~App
+  // joins the compute pool first, so handlers that mind work posts back to a
+  // live stream's compute strand stay queued there, and destroying them may
+  // drop the last reference to a stream pipeline, whose strand on this pool
+  // must still have its pool (ASan: heap-use-after-free on SIGTERM with
+  // live streams open, tests/fault/shutdown_fault_test.cpp).
   std::unique_ptr<boost::asio::thread_pool> mind_pool_;
+  // Recognition runs here, off the I/O threads.
+  std::unique_ptr<boost::asio::thread_pool> compute_pool_;
   std::shared_ptr<live::Conversations> conversations_;
   // GET /v1/stream: resumable live sessions and the open streams.
   std::unique_ptr<live::ResumeRegistry> resume_;
