@@ -55,6 +55,7 @@
 #include "mind/prompt_templates.h"
 #include "mind/thoughts_schema.h"
 #include "mind_bench_util.h"
+#include "telemetry/log.h"
 
 namespace scribepod::bench {
 namespace {
@@ -357,6 +358,12 @@ void cost_model(RecordingGenerator& gen, const mind::PromptTemplates& prompts, s
 int main() {
   using namespace scribepod;
   using namespace scribepod::bench;
+  if (std::getenv("MIND_BENCH_DEBUG") != nullptr) {
+    // Per-generation lines (prompt, cached, forced tokens, decode calls).
+    log::Options o;
+    o.level = log::Level::kDebug;
+    require(log::init(o).ok(), "log init");
+  }
   Setup setup;
   setup.runs = std::max(1, env_int("MIND_BENCH_RUNS", 3));
   setup.field_tokens = std::max(1, env_int("MIND_BENCH_FIELD_TOKENS", 32));

@@ -6,7 +6,9 @@
 # Release build dir (default build/release, configured if absent). A
 # benchmark, not a test: prints markdown tables. MIND_BENCH_RUNS (3),
 # MIND_BENCH_FIELD_TOKENS (32) and MIND_BENCH_SHAPE ("--embd 384 --layers 6")
-# change the repetitions, the per-field budget and the model.
+# change the repetitions, the per-field budget and the model; MIND_BENCH_DEBUG=1
+# (running the program itself) prints one debug line per generation: prompt,
+# cached and forced tokens, decode calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}

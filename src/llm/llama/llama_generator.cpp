@@ -365,6 +365,8 @@ Result<Generation> LlamaGenerator::Impl::run(Slot& slot, Prepared& prepared,
   }
   // Tokens in the (decoder's) KV cache.
   int used = has_encoder ? 1 : n_prompt;
+  int forced_tokens = 0;  // taken without logits (jump-forward)
+  int decode_calls = 0;   // for the output
   std::vector<llama_token> evaluated = prepared.tokens;
   TokenSampler& sampler = prepared.sampler;
   auto token_text = [this](llama_token t) { return token_piece(vocab, t); };
@@ -407,12 +409,14 @@ Result<Generation> LlamaGenerator::Impl::run(Slot& slot, Prepared& prepared,
                                                   static_cast<int32_t>(pending.size()))) != 0) {
           return Error::internal("llama.cpp failed to decode a token");
         }
+        ++decode_calls;
         used += static_cast<int>(pending.size());
         evaluated.insert(evaluated.end(), pending.begin(), pending.end());
         pending.clear();
       }
     }
     last_forced = token.has_value();
+    forced_tokens += last_forced ? 1 : 0;
     if (!token) {
       token = sampler.sample(llama_get_logits_ith(ctx, -1));
     }
@@ -427,6 +431,11 @@ Result<Generation> LlamaGenerator::Impl::run(Slot& slot, Prepared& prepared,
     pending.push_back(*token);
   }
   emit(utf8.finish());
+  log::debug("llm generation", {{"prompt_tokens", n_prompt},
+                                {"cached_prompt_tokens", *reused},
+                                {"completion_tokens", out.completion_tokens},
+                                {"forced_tokens", forced_tokens},
+                                {"decode_calls", decode_calls}});
   out.truncated = !finished;
   // The KV cache now holds the prompt and every decoded token: the next
   // request on this context (the same conversation, one utterance longer)
