@@ -82,6 +82,16 @@ asr::PocketSphinxParams with(double redecode_max_s, bool warm, int restart_ms, i
   return p;
 }
 
+// The default policy with the streams' end-of-utterance passes set: fwdflat
+// until `fwdflat_max_ms` of speech (-1: always), bestpath after it.
+asr::PocketSphinxParams with_passes(int fwdflat_max_ms, bool bestpath) {
+  auto p = asr::pocketsphinx_default_params();
+  p.decoders = 1;
+  p.stream_fwdflat_max_ms = fwdflat_max_ms;
+  p.stream_bestpath = bestpath;
+  return p;
+}
+
 }  // namespace
 }  // namespace scribepod::bench
 
@@ -106,7 +116,15 @@ int main() {
            (d.warm_cmn ? "warm" : "cold") + ", restart " + std::to_string(d.cmn_restart_ms) +
            " + " + std::to_string(d.cmn_second_restart_ms) + " ms",
        with(d.redecode_max_s, d.warm_cmn, d.cmn_restart_ms, d.cmn_second_restart_ms)},
+      // What the live search does when the endpoint fires (ps_end_utt):
+      // fwdflat re-searches the whole utterance, bestpath walks its lattice.
+      {"default policy, fwdflat always", with_passes(-1, true)},
+      {"default policy, fwdflat never, bestpath yes", with_passes(0, true)},
+      {"default policy, fwdflat never, bestpath no", with_passes(0, false)},
+      {"default policy, fwdflat until 3 s, bestpath yes", with_passes(3000, true)},
   };
+  std::printf("(default: fwdflat until %d ms of speech, then bestpath %s)\n",
+              d.stream_fwdflat_max_ms, d.stream_bestpath ? "yes" : "no");
 
   std::printf(
       "PocketSphinx stream policies on the real set (%zu utterances, %.1f s), one "

@@ -202,7 +202,15 @@ class Speaker : public std::enable_shared_from_this<Speaker> {
   void on_event(const json& e, Clock::time_point now) {
     const std::string type = e.value("type", "");
     if (type == "partial" && !sent_.empty()) {
-      partial_lags_.push_back(ms_between(sent_.back(), now));
+      // The frame that holds the end of the audio the partial covers
+      // (end_ms; a server without it: the latest frame sent, a lower bound).
+      std::size_t k = sent_.size() - 1;
+      if (e.contains("end_ms")) {
+        const int64_t end_ms = e["end_ms"];
+        const int64_t frame = (end_ms + kFrameMs - 1) / kFrameMs - 1;
+        k = std::min(k, static_cast<std::size_t>(std::max<int64_t>(frame, 0)));
+      }
+      partial_lags_.push_back(ms_between(sent_[k], now));
     } else if (type == "final") {
       FinalRec& f = finals_[e["utterance_id"].get<int64_t>()];
       f.received = now;

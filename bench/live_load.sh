@@ -57,24 +57,27 @@ out=$work/out
 # Rows: 1, 2, 4 speakers with the default asr.concurrency (2 decoders; a
 # decoder is held from an utterance's start to its final), then 4 speakers
 # with 4 decoders.
-for n in 1 2 4 4d; do
+# BENCH_ROWS picks rows (e.g. BENCH_ROWS=1 for a quick look); BENCH_ORIGINAL=0
+# skips the original design.
+for n in ${BENCH_ROWS:-1 2 4 4d}; do
   if [ "$n" = 4d ]; then start_server "live$n" --set asr.concurrency=4; else start_server "live$n"; fi
   "$client" live "$port" "${n%d}" "${clips[@]}" | sed "s/^\([A-Z]*\)|${n%d}|/\1|$n|/" >>"$out"
   stop_server
 done
 [ -z "${BENCH_RAW:-}" ] || cp "$out" "$BENCH_RAW"
 
-start_server original
-"$client" original "$port" "${clips[@]}" >>"$out"
-stop_server
+if [ "${BENCH_ORIGINAL:-1}" != 0 ]; then
+  start_server original
+  "$client" original "$port" "${clips[@]}" >>"$out"
+  stop_server
+fi
 
 speech=$(awk -F'|' '$1 == "WORK" && $2 == 1 {print $4}' "$out")
 echo "# live_load: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end;" \
   "${#clips[@]} clips, ${speech} s of speech per speaker"
 echo
-echo "Partial lag (ms): the partial's arrival at the client minus the send time of the latest audio"
-echo "frame sent before it (it can cover no later audio; it may cover less, so this is a lower bound"
-echo "on the lag behind the speaker by up to one partial interval of 250 ms). All partials counted."
+echo "Partial lag (ms): the partial's arrival at the client minus the send time of the audio frame"
+echo "holding its end_ms (the end of the audio it covers). All partials counted."
 echo "Streams: speakers; 4d = 4 speakers with asr.concurrency=4 (4 decoders), the others the default 2."
 echo "busy: the server's busy events by reason (partials skipped)."
 echo

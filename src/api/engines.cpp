@@ -28,6 +28,7 @@ Result<std::shared_ptr<asr::Recognizer>> make_recognizer(const config::Config& c
   if (a.engine == "pocketsphinx") {
     auto p = asr::pocketsphinx_default_params();
     p.model_dir = a.pocketsphinx_model_dir;
+    p.stream_fwdflat_max_ms = a.pocketsphinx_stream_fwdflat_ms;
     p.decoders = a.concurrency;
     return wrap(asr::make_pocketsphinx_recognizer(p));
   }

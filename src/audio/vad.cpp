@@ -1,8 +1,5 @@
 #include "audio/vad.h"
 
-#include <webrtc/modules/audio_processing/include/audio_processing.h>
-#include <webrtc/modules/interface/module_common_types.h>
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -10,8 +7,28 @@
 #include <numbers>
 #include <string>
 
+// WebRTC's voice activity detector itself (common_audio/vad/webrtc_vad.h).
+// libwebrtc-audio-processing exports it but installs no header for it. Its
+// AudioProcessing module, which we used before, runs exactly this on a 16 kHz
+// mono frame when every other component is off, but costs ~20 KiB per stream
+// (an always-on gain-control manager, a 7.5 KiB frame buffer); the detector
+// alone is ~0.7 KiB.
+extern "C" {
+struct WebRtcVadInst;
+WebRtcVadInst* WebRtcVad_Create();
+void WebRtcVad_Free(WebRtcVadInst* handle);
+int WebRtcVad_Init(WebRtcVadInst* handle);
+int WebRtcVad_set_mode(WebRtcVadInst* handle, int mode);
+int WebRtcVad_Process(WebRtcVadInst* handle, int fs, const int16_t* audio_frame,
+                      size_t frame_length);
+}
+
 namespace scribepod::audio {
 namespace {
+
+struct WebRtcVadDeleter {
+  void operator()(WebRtcVadInst* v) const { WebRtcVad_Free(v); }
+};
 
 constexpr std::size_t kFrame = kVadFrameSamples;
 // Periodicity analysis: the whitened signal below 1 kHz, kept at 8 kHz (every
@@ -154,19 +171,6 @@ float periodicity(const std::array<float, kHistory>& history) {
   return best;
 }
 
-webrtc::VoiceDetection::Likelihood likelihood_for(int aggressiveness) {
-  switch (aggressiveness) {
-    case 0:
-      return webrtc::VoiceDetection::kHighLikelihood;
-    case 1:
-      return webrtc::VoiceDetection::kModerateLikelihood;
-    case 2:
-      return webrtc::VoiceDetection::kLowLikelihood;
-    default:
-      return webrtc::VoiceDetection::kVeryLowLikelihood;
-  }
-}
-
 Status validate(const VadOptions& o) {
   auto bad = [](const std::string& what) { return Error::invalid_config("vad: " + what); };
   if (o.aggressiveness < 0 || o.aggressiveness > 3) return bad("aggressiveness must be 0..3");
@@ -199,8 +203,7 @@ Status validate(const VadOptions& o) {
 
 struct VoiceActivityDetector::Impl {
   VadOptions options;
-  std::unique_ptr<webrtc::AudioProcessing> apm;
-  webrtc::AudioFrame apm_frame;
+  std::unique_ptr<WebRtcVadInst, WebRtcVadDeleter> webrtc;
   Biquad high_pass = Biquad::high_pass(kHighPassHz);
 
   std::array<float, kFrame> pending{};  // raw samples of the incomplete frame
@@ -232,11 +235,7 @@ bool VoiceActivityDetector::Impl::webrtc_voice(std::span<const float, kFrame> ra
   for (std::size_t i = 0; i < kFrame; ++i) {
     pcm[i] = static_cast<std::int16_t>(std::lrint(raw[i] * 32767.0F));
   }
-  apm_frame.UpdateFrame(0, static_cast<std::uint32_t>(frame_index * std::int64_t{kFrame}),
-                        pcm.data(), kFrame, kSampleRate, webrtc::AudioFrame::kNormalSpeech,
-                        webrtc::AudioFrame::kVadUnknown, 1);
-  if (apm->ProcessStream(&apm_frame) != webrtc::AudioProcessing::kNoError) return false;
-  return apm->voice_detection()->stream_has_voice();
+  return WebRtcVad_Process(webrtc.get(), kSampleRate, pcm.data(), kFrame) == 1;
 }
 
 // Updates the level the gates look at: the frame power averaged over three
@@ -363,12 +362,12 @@ Result<VoiceActivityDetector> VoiceActivityDetector::create(const VadOptions& op
   if (Status s = validate(options); !s) return Error(s.error());
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->apm.reset(webrtc::AudioProcessing::Create());
-  if (!impl->apm) return Error::internal("vad: cannot create the WebRTC audio processing module");
-  webrtc::VoiceDetection* vd = impl->apm->voice_detection();
-  if (vd->Enable(true) != 0 || vd->set_likelihood(likelihood_for(options.aggressiveness)) != 0 ||
-      vd->set_frame_size_ms(10) != 0) {
-    return Error::internal("vad: cannot configure the WebRTC voice detection");
+  impl->webrtc.reset(WebRtcVad_Create());
+  // The aggressiveness is WebRTC's own mode (0..3), which its AudioProcessing
+  // module's likelihoods kHigh..kVeryLow map to one to one.
+  if (!impl->webrtc || WebRtcVad_Init(impl->webrtc.get()) != 0 ||
+      WebRtcVad_set_mode(impl->webrtc.get(), options.aggressiveness) != 0) {
+    return Error::internal("vad: cannot set up the WebRTC voice activity detector");
   }
   impl->floor_ring.assign(static_cast<std::size_t>(options.noise_floor_window_frames),
                           kUnknownFloor);
@@ -409,6 +408,31 @@ std::vector<VadFrame> VoiceActivityDetector::process(std::span<const float> samp
 bool VoiceActivityDetector::in_speech() const { return impl_->in_speech; }
 std::int64_t VoiceActivityDetector::speech_onset_frame() const { return impl_->onset; }
 std::int64_t VoiceActivityDetector::frames_processed() const { return impl_->frame_index; }
+
+// An utterance that starts at a later frame c has its first voiced frame at
+// c - start_window_frames + 1 or later: the earliest voiced frame already
+// decided from there on, or a frame not decided yet. Its onset reaches back
+// from that frame only over active frames. Walking back from the earliest
+// candidate over the active frames already decided gives a bound no later
+// onset can beat. (In silence or steady noise: the next frame.)
+std::int64_t VoiceActivityDetector::earliest_possible_onset() const {
+  const Impl& s = *impl_;
+  if (s.in_speech) return s.onset;
+  const std::int64_t oldest = s.frame_index - s.options.start_window_frames + 1;
+  std::int64_t first = s.frame_index;
+  for (std::int64_t idx : s.voiced_ring) {
+    if (idx >= 0 && idx >= oldest) first = std::min(first, idx);
+  }
+  const std::int64_t limit = std::max<std::int64_t>(
+      0, std::max(first - s.options.onset_lookback_frames,
+                  s.frame_index - static_cast<std::int64_t>(s.active_ring.size())));
+  std::int64_t onset = first;
+  while (onset > limit &&
+         s.active_ring[static_cast<std::size_t>(onset - 1) % s.active_ring.size()] != 0) {
+    --onset;
+  }
+  return onset;
+}
 
 Result<std::vector<SpeechRegion>> speech_regions(const PcmAudio& audio, const VadOptions& vad,
                                                  const SpeechRegionOptions& regions) {

@@ -83,7 +83,7 @@ struct VadFrame {
 class VoiceActivityDetector {
  public:
   // Fails with kInvalidConfig when an option is out of range, kInternal when
-  // the WebRTC audio processing module cannot be set up.
+  // the WebRTC detector cannot be set up.
   static Result<VoiceActivityDetector> create(const VadOptions& options = {});
 
   VoiceActivityDetector(VoiceActivityDetector&&) noexcept;
@@ -103,6 +103,11 @@ class VoiceActivityDetector {
   std::int64_t speech_onset_frame() const;
   // Frames decided so far.
   std::int64_t frames_processed() const;
+  // The earliest frame that the speech_onset_frame() of an utterance not yet
+  // started could report, given the frames decided so far: a streaming caller
+  // needs no audio before it (apart from its own pre-roll). While an
+  // utterance is open, its onset.
+  std::int64_t earliest_possible_onset() const;
 
  private:
   struct Impl;

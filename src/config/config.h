@@ -85,6 +85,9 @@ struct AsrConfig {
   int threads = 2;              // CPU threads per whisper decode
   std::string whisper_model;    // "" = <data_dir>/models/ggml-base.en.bin
   std::string pocketsphinx_model_dir = "/usr/share/pocketsphinx/model/en-us";
+  // Live streams search with PocketSphinx's fwdflat pass until this much
+  // speech, then without it (a cheap final); -1 = always with it.
+  int pocketsphinx_stream_fwdflat_ms = 3000;
   std::string remote_url;      // OpenAI-compatible server root
   std::string remote_api_key;  // secret
   std::string remote_model = "whisper-1";

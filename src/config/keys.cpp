@@ -294,6 +294,11 @@ std::vector<KeySpec> build_table() {
   t.push_back(string_key("asr.pocketsphinx_model_dir", {"SCRIBEPOD_ASR_POCKETSPHINX_MODEL_DIR"},
                          "PocketSphinx model directory (en-us acoustic model, LM, dictionary)",
                          field<kAsr, &As::pocketsphinx_model_dir>()));
+  t.push_back(integer_key("asr.pocketsphinx_stream_fwdflat_ms",
+                          {"SCRIBEPOD_ASR_POCKETSPHINX_STREAM_FWDFLAT_MS"}, -1, 600000,
+                          "Live streams use the fwdflat pass until this many ms of speech, then a "
+                          "fast search (cheaper finals on long utterances); -1 = always",
+                          field<kAsr, &As::pocketsphinx_stream_fwdflat_ms>()));
   t.push_back(string_key("asr.remote_url", {"SCRIBEPOD_ASR_REMOTE_URL"},
                          "Root URL of an OpenAI-compatible transcription server (remote engine)",
                          field<kAsr, &As::remote_url>()));

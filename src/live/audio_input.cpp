@@ -44,17 +44,18 @@ Result<double> measure_audio_frame(AudioEncoding encoding, int sample_rate,
 
 Status AudioInput::decode(std::span<const uint8_t> bytes, std::vector<float>& out) {
   if (encoding_ == AudioEncoding::kPcm16) {
-    pcm_.resize(bytes.size() / 2);
-    for (std::size_t i = 0; i < pcm_.size(); ++i) {
+    // Scratch buffers are per call: an idle stream should hold no audio.
+    std::vector<int16_t> pcm(bytes.size() / 2);
+    for (std::size_t i = 0; i < pcm.size(); ++i) {
       const auto lo = static_cast<uint16_t>(bytes[2 * i]);
       const auto hi = static_cast<uint16_t>(bytes[2 * i + 1]);
-      pcm_[i] = static_cast<int16_t>(static_cast<uint16_t>(lo | static_cast<uint16_t>(hi << 8U)));
+      pcm[i] = static_cast<int16_t>(static_cast<uint16_t>(lo | static_cast<uint16_t>(hi << 8U)));
     }
-    return resampler_.process(pcm_, out);
+    return resampler_.process(pcm, out);
   }
-  decoded_.clear();
-  if (auto s = opus_->decode(bytes, decoded_); !s) return s;
-  return resampler_.process(decoded_, out);
+  std::vector<float> decoded;
+  if (auto s = opus_->decode(bytes, decoded); !s) return s;
+  return resampler_.process(decoded, out);
 }
 
 Status AudioInput::flush(std::vector<float>& out) { return resampler_.flush(out); }

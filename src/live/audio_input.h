@@ -50,8 +50,6 @@ class AudioInput {
   int sample_rate_;
   audio::Resampler resampler_;
   std::optional<OpusPacketDecoder> opus_;
-  std::vector<int16_t> pcm_;
-  std::vector<float> decoded_;
 };
 
 }  // namespace scribepod::live

@@ -43,12 +43,14 @@ struct SpeechEnd {
 
 using SegmentFrame = std::variant<SpeechStart, AudioFrame, SpeechEnd>;
 
-// Best-effort text of the open utterance.
+// Best-effort text of the open utterance, covering its audio from
+// start_sample to end_sample.
 struct PartialText {
   int64_t utterance_id = 0;
   int revision = 0;
   std::string text;
   int64_t start_sample = 0;
+  int64_t end_sample = 0;
 };
 
 // The one final text of an utterance, with what the stats event needs.

@@ -32,6 +32,22 @@ double ms_between(SteadyTime a, SteadyTime b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
+// scribepod_queue_depth{stage} for the pipeline's bounded queues, summed
+// over sessions: audio frames admitted and waiting for the compute pool
+// (bounded by live.max_backlog), utterances waiting for a decoder (bounded
+// by the same backlog), finals waiting for or in the thoughts engine. Each
+// session adds its own depths and takes them back when it goes away.
+struct QueueGauges {
+  metrics::Gauge& audio;
+  metrics::Gauge& recognition;
+  metrics::Gauge& thoughts;
+
+  static QueueGauges resolve() {
+    auto& f = metrics::service().queue_depth;
+    return {f.with({"audio"}), f.with({"recognition"}), f.with({"thoughts"})};
+  }
+};
+
 class Pipeline : public std::enable_shared_from_this<Pipeline> {
  public:
   Pipeline(StreamDeps& deps, EventSink sink)
@@ -45,7 +61,14 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
         now_(deps.now),
         preroll_(deps.preroll),
         rate_burst_(deps.rate_burst),
-        sink_(std::move(sink)) {}
+        sink_(std::move(sink)),
+        gauges_(QueueGauges::resolve()) {}
+
+  ~Pipeline() {
+    gauges_.audio.dec(static_cast<double>(audio_queued_.load()));
+    gauges_.recognition.dec(static_cast<double>(recognition_waiting_));
+    gauges_.thoughts.dec(pending_mind_);
+  }
 
   // ---- transport side (serial, never blocks) ----
 
@@ -93,6 +116,8 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
       return fatal("unavailable", "the server cannot keep up with this stream", 1013);
     }
     add_backlog(*ms);
+    ++audio_queued_;
+    gauges_.audio.inc();
     std::vector<uint8_t> copy(bytes.begin(), bytes.end());
     asio::post(strand_, [self = shared_from_this(), copy = std::move(copy), ms = *ms, at] {
       self->handle_audio(copy, ms, at);
@@ -245,17 +270,22 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
     struct Done {
       Pipeline* p;
       double ms;
-      ~Done() { p->add_backlog(-ms); }
+      ~Done() {
+        p->add_backlog(-ms);
+        --p->audio_queued_;
+        p->gauges_.audio.dec();
+      }
     } done{this, ms};
     if (aborted_ || phase_ != Phase::kStreaming) return;
-    samples_.clear();
-    if (auto s = input_->decode(bytes, samples_); !s) {
+    // Per frame, not a member: an idle stream should hold no audio.
+    std::vector<float> samples;
+    if (auto s = input_->decode(bytes, samples); !s) {
       aborted_ = true;
       emit([&](int64_t q) { return error_event(q, "bad_request", s.error().message); }, false,
            1007);
       return handle_disconnect();
     }
-    run_segments(segmenter_->process(samples_), at);
+    run_segments(segmenter_->process(samples), at);
   }
 
   void run_segments(std::vector<SegmentFrame> frames, SteadyTime at) {
@@ -269,7 +299,15 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
     deliver(out);
   }
 
+  // After anything that may have queued or started an utterance.
+  void update_recognition_depth() {
+    const std::size_t now = recognition_ ? recognition_->waiting_for_decoder() : 0;
+    gauges_.recognition.inc(static_cast<double>(now) - static_cast<double>(recognition_waiting_));
+    recognition_waiting_ = now;
+  }
+
   void deliver(RecognitionOutput& out) {
+    update_recognition_depth();
     for (const Error& e : out.errors) {
       log::warn("live recognition error", {{"session_id", handle_->id}, {"error", e.message}});
     }
@@ -300,8 +338,10 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   }
 
   void deliver_final(FinalText f) {
-    if (emit([&](int64_t q) { return final_event(q, f); })) last_final_ = f.utterance_id;
+    // Counted before the final goes out: whoever sees it sees its thoughts queued.
     ++pending_mind_;
+    gauges_.thoughts.inc();
+    if (emit([&](int64_t q) { return final_event(q, f); })) last_final_ = f.utterance_id;
     UtteranceTiming timing{samples_to_ms(f.start_sample), samples_to_ms(f.end_sample),
                            f.final_decode_ms};
     const bool end_turn = f.reason == EndReason::kEndOfTurn;
@@ -313,6 +353,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
       self->deliver_thoughts(f, std::move(turn));
       asio::post(self->strand_, [self] {
         --self->pending_mind_;
+        self->gauges_.thoughts.dec();
         self->maybe_finish();
       });
     });
@@ -352,9 +393,9 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
     if (phase_ != Phase::kStreaming) return;
     std::vector<SegmentFrame> frames;
     if (reason != EndReason::kEndOfTurn) {
-      samples_.clear();
-      (void)input_->flush(samples_);
-      frames = segmenter_->process(samples_);
+      std::vector<float> samples;
+      (void)input_->flush(samples);
+      frames = segmenter_->process(samples);
     }
     auto tail = segmenter_->close(reason);
     for (auto& f : tail) frames.push_back(std::move(f));
@@ -408,6 +449,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
     if (recognition_ && recognition_->pending() > 0) {
       RecognitionOutput o;
       recognition_->pump(o);
+      update_recognition_depth();
       for (FinalText& f : o.finals) deliver_final(std::move(f));
       if (recognition_->pending() > 0) {
         return retry_later([self = shared_from_this()] { self->drain_after_recognition(); });
@@ -465,13 +507,17 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   std::optional<AudioInput> input_;
   std::optional<UtteranceSegmenter> segmenter_;
   std::optional<RecognitionStage> recognition_;
-  std::vector<float> samples_;
   int64_t last_final_ = 0;
   std::atomic<int64_t> last_thoughts_{0};  // written on the mind strand
   int pending_mind_ = 0;
   bool busy_ = false;
   bool retry_pending_ = false;
   std::optional<PendingClose> close_;
+
+  // Queue depths this session added to the gauges (see QueueGauges).
+  QueueGauges gauges_;
+  std::atomic<int64_t> audio_queued_{0};  // transport side adds, strand side takes
+  std::size_t recognition_waiting_ = 0;
 };
 
 class LiveStreamSession final : public StreamSession {

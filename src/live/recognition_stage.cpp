@@ -105,7 +105,8 @@ void RecognitionStage::feed(Utterance& u, std::vector<float> samples, bool behin
   u.last_partial = *text;
   ++u.revision;
   ++u.partials_sent;
-  out.partials.push_back(PartialText{u.id, u.revision, *text, u.start_sample});
+  out.partials.push_back(
+      PartialText{u.id, u.revision, *text, u.start_sample, u.start_sample + u.received});
 }
 
 void RecognitionStage::finalize(Utterance& u, RecognitionOutput& out) {
@@ -150,6 +151,12 @@ void RecognitionStage::count_dropped(int count) {
 std::string RecognitionStage::latest_text() const {
   if (queue_.empty() || queue_.back().ended) return {};
   return queue_.back().last_partial;
+}
+
+std::size_t RecognitionStage::waiting_for_decoder() const {
+  std::size_t n = 0;
+  for (const Utterance& u : queue_) n += u.stream ? 0U : 1U;
+  return n;
 }
 
 int64_t RecognitionStage::buffered_samples() const {

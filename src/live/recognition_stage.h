@@ -66,6 +66,8 @@ class RecognitionStage {
   std::string latest_text() const;
   // Utterances not yet finalized.
   std::size_t pending() const { return queue_.size(); }
+  // Utterances waiting for a decoder (every one was taken when they began).
+  std::size_t waiting_for_decoder() const;
   // Audio buffered while waiting for a decoder (samples).
   int64_t buffered_samples() const;
   int64_t next_utterance_id() const { return next_id_; }

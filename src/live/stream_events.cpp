@@ -57,6 +57,7 @@ std::string partial_event(int64_t seq, const PartialText& p) {
   j["revision"] = p.revision;
   j["text"] = p.text;
   j["start_ms"] = samples_to_ms(p.start_sample);
+  j["end_ms"] = samples_to_ms(p.end_sample);
   return dump(j);
 }
 

@@ -59,11 +59,6 @@ UtteranceSegmenter::UtteranceSegmenter(SegmenterParams params, audio::VoiceActiv
   preroll_samples_ = to_samples(params_.preroll);
   max_samples_ = to_samples(params_.max_utterance);
   window_samples_ = std::min(to_samples(params_.split_window), max_samples_ / 2);
-  // The VAD commits up to start_window + onset_lookback frames after the
-  // onset it reports; keep that much plus the pre-roll while idle.
-  idle_keep_samples_ =
-      preroll_samples_ +
-      (params_.vad.start_window_frames + params_.vad.onset_lookback_frames + 4) * kFrame;
   required_silence_samples_ = to_samples(params_.endpoint_silence);
 }
 
@@ -148,6 +143,7 @@ void UtteranceSegmenter::end(EndReason reason, int64_t end_sample, double wait_m
   in_utterance_ = false;
   last_close_ = end_sample;
   energies_.clear();
+  shrink_pending_ = true;
 }
 
 // Cuts at the middle of the quietest frame that starts inside the split
@@ -172,13 +168,23 @@ void UtteranceSegmenter::split(std::vector<SegmentFrame>& out) {
   last_active_end_ = std::max(active_end, cut);
 }
 
+// While idle, only the pre-roll before the earliest onset the VAD could
+// still report is kept (in a quiet room, just the pre-roll), so an idle
+// stream holds little; in an utterance, what was not sent yet.
 void UtteranceSegmenter::trim() {
-  int64_t keep_from = total_ - idle_keep_samples_;
-  if (in_utterance_) keep_from = std::min(keep_from, sent_until_);
-  keep_from = std::max(keep_from, buffer_start_);
+  int64_t keep_from = vad_.earliest_possible_onset() * kFrame - preroll_samples_;
+  if (in_utterance_) keep_from = sent_until_;
+  keep_from = std::clamp(keep_from, buffer_start_, total_);
   buffer_.erase(buffer_.begin(),
                 buffer_.begin() + static_cast<std::ptrdiff_t>(keep_from - buffer_start_));
   buffer_start_ = keep_from;
+  // An utterance may have grown the deque's block map (the split window is
+  // held back): give it back once the utterance is over.
+  if (!in_utterance_ && shrink_pending_) {
+    buffer_.shrink_to_fit();
+    std::deque<FrameEnergy>().swap(energies_);
+    shrink_pending_ = false;
+  }
   if (in_utterance_) {
     const int64_t window_start = utt_start_ + max_samples_ - window_samples_;
     while (!energies_.empty() && energies_.front().index * kFrame < window_start - kFrame) {

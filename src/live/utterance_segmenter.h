@@ -89,7 +89,6 @@ class UtteranceSegmenter {
   int64_t preroll_samples_ = 0;
   int64_t max_samples_ = 0;
   int64_t window_samples_ = 0;
-  int64_t idle_keep_samples_ = 0;
 
   std::deque<float> buffer_;  // audio from buffer_start_ to total_
   int64_t buffer_start_ = 0;
@@ -101,6 +100,7 @@ class UtteranceSegmenter {
   int64_t last_active_end_ = 0;
   int64_t last_close_ = 0;
   int64_t required_silence_samples_ = 0;
+  bool shrink_pending_ = false;       // an utterance ended: release its buffers
   std::deque<FrameEnergy> energies_;  // the open utterance's frames within the split window
 };
 

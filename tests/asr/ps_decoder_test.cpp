@@ -38,7 +38,9 @@ std::size_t rss_bytes() {
   return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
-// What one more decoder costs (the pool's unit of memory); FACTS.md: ~95 MB.
+// What one more decoder costs (the pool's unit of memory); FACTS.md: ~95 MB
+// with one search. With the fast search for long streams
+// (stream_fwdflat_max_ms) ~115 MB, ~170 MB under AddressSanitizer.
 TEST(PsDecoder, MemoryPerDecoder) {
   auto params = pocketsphinx_default_params();
   // The first decoder warms up the libraries. It stays alive: freed memory
@@ -52,7 +54,7 @@ TEST(PsDecoder, MemoryPerDecoder) {
   const double mb = static_cast<double>(after - before) / 1e6;
   std::cout << "RSS per decoder: " << mb << " MB\n";
   EXPECT_GT(mb, 50.0);
-  EXPECT_LT(mb, 150.0);
+  EXPECT_LT(mb, 200.0);
 }
 
 TEST(PsCleanWord, DropsFillersAndAlternateMarks) {

@@ -225,6 +225,7 @@ inline bool wait_finished(const StreamSession& s, std::chrono::milliseconds time
 // then one stats; no event of a later utterance before an earlier final.
 inline void check_guarantees(const std::vector<json>& ev, int64_t first_id = 1) {
   std::map<int64_t, int> last_revision;
+  std::map<int64_t, int64_t> last_partial_end;
   std::map<int64_t, int> finals;
   std::map<int64_t, int> thoughts;
   std::map<int64_t, int> stats;
@@ -243,6 +244,10 @@ inline void check_guarantees(const std::vector<json>& ev, int64_t first_id = 1) 
       EXPECT_EQ(finals[id], 0) << "partial after its final: " << e.dump();
       EXPECT_GT(int(e["revision"]), last_revision[id]) << e.dump();
       last_revision[id] = e["revision"];
+      // A later revision covers at least the audio an earlier one did.
+      EXPECT_LT(int64_t(e["start_ms"]), int64_t(e["end_ms"])) << e.dump();
+      EXPECT_GE(int64_t(e["end_ms"]), last_partial_end[id]) << e.dump();
+      last_partial_end[id] = e["end_ms"];
     } else if (type == "final") {
       EXPECT_EQ(++finals[id], 1) << "two finals for " << id;
       EXPECT_EQ(id, max_final + 1) << "finals out of order";

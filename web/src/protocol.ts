@@ -32,6 +32,8 @@ export interface PartialEvent {
   revision: number;
   text: string;
   start_ms: number;
+  /** Stream time of the end of the audio this partial covers. */
+  end_ms: number;
 }
 
 export interface FinalEvent {

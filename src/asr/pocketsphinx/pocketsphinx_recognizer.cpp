@@ -2,6 +2,7 @@
 
 #include <sphinxbase/err.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -137,6 +138,8 @@ class PocketSphinxStream final : public RecognizerStream {
     start.restart_frames = static_cast<std::size_t>(p.cmn_restart_ms * kFramesPerSecond / 1000.0);
     start.second_restart_frames =
         static_cast<std::size_t>(p.cmn_second_restart_ms * kFramesPerSecond / 1000.0);
+    start.fast_after_frames =
+        static_cast<std::size_t>(std::max(p.stream_fwdflat_max_ms, 0) * kFramesPerSecond / 1000.0);
     return lease_->begin_stream(start);
   }
 
@@ -229,6 +232,14 @@ Result<std::unique_ptr<Recognizer>> make_pocketsphinx_recognizer(const PocketSph
   if (params.cmn_restart_ms < 0 || params.cmn_second_restart_ms < 0 || params.segment_gap_s < 0 ||
       !(params.redecode_max_s >= 0)) {
     return Error::invalid_config("PocketSphinx timing parameters must not be negative");
+  }
+  if (!params.fwdflat) {
+    // PocketSphinx keeps an utterance's features for re-searching only when
+    // the decoder's (last built) search has two passes; streams re-search at
+    // their restarts and abort inside PocketSphinx without it.
+    return Error::invalid_config(
+        "PocketSphinx: fwdflat must stay on for the batch search (stream_fwdflat_max_ms turns "
+        "it off for long streams)");
   }
   for (double beam : {params.beam, params.wbeam, params.pbeam}) {
     if (!(beam > 0 && beam <= 1)) {

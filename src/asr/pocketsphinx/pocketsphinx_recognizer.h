@@ -37,12 +37,39 @@ struct PocketSphinxParams {
   std::chrono::milliseconds acquire_timeout{5000};
   // Search settings; the defaults are PocketSphinx's own. Turning off the
   // fwdflat and bestpath passes makes the end of an utterance ~10x cheaper
-  // but raised WER from 23 % to 42 % on the test set (FACTS.md).
+  // but raised WER from 23 % to 42 % on the test set with narrower beams
+  // (FACTS.md). `fwdflat` and `bestpath` apply to transcribe() (and the
+  // re-decode of short streamed utterances).
   double beam = 1e-48;
   double wbeam = 7e-29;
   double pbeam = 1e-48;
   bool fwdflat = true;
   bool bestpath = true;
+  // Streams: the end-of-utterance passes run when the endpoint fires
+  // (ps_end_utt): fwdflat re-searches the whole utterance, bestpath walks its
+  // lattice. On a long utterance that made the final wait ~0.3-2.8 s after
+  // the endpoint. A stream searches with both passes until
+  // `stream_fwdflat_max_ms` of speech, then moves (with a CMN restart, which
+  // re-searches the speech so far with the restart's mean anyway) to a fast
+  // search without fwdflat (bestpath per `stream_bestpath`), so the end of a
+  // long utterance costs little; -1: never (one search per decoder). Each
+  // decoder then holds a second search over the same language model
+  // (shared, not loaded twice): about 30 MB more per decoder. Measured with
+  // bench/asr_stream_policy (13 real utterances, 50.6 s, one per clip;
+  // finalize() p50 / max on a loaded 2-core machine) and live_session_test
+  // (JFK cut into short utterances by its pauses):
+  // - both passes always (before): 22.0 % WER, 342 / 2796 ms; JFK cut 26 %.
+  // - fast from the start, bestpath on: 24.4 %, 79 / 702 ms (LibriVox 28 ->
+  //   32 %); JFK cut 48 %: short utterances need fwdflat.
+  // - fast from the start, bestpath off: 26.0 %, 22 / 141 ms (JFK whole
+  //   27 -> 55 %).
+  // - both passes until 3 s of speech, then fast with bestpath (the
+  //   default): 23.6 % (LibriVox 28 -> 31 %), 103 / 600 ms; JFK cut 26 %.
+  //   The rest of a long utterance's final is bestpath over its lattice.
+  // `fwdflat` must stay on: without a two-pass search PocketSphinx keeps no
+  // whole-utterance features, and a stream's restarts abort inside it.
+  int stream_fwdflat_max_ms = 3000;
+  bool stream_bestpath = true;
   // Streams: the live search (what partial() shows) normalises features
   // with a running cepstral mean that must start from a guess. The model's
   // generic guess suits quiet speakers, not loud ones. Measured on 22

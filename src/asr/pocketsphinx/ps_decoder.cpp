@@ -6,6 +6,7 @@
 #include <sphinxbase/fe.h>
 #include <sphinxbase/feat.h>
 #include <sphinxbase/logmath.h>
+#include <sphinxbase/ngram_model.h>
 
 #include <algorithm>
 #include <cmath>
@@ -23,6 +24,14 @@ std::int16_t to_pcm16(float x) {
   const float clamped = std::clamp(x, -1.0F, 1.0F);
   return static_cast<std::int16_t>(std::lrint(clamped * 32767.0F));
 }
+
+// The name of the batch search (fwdflat, bestpath) when a decoder also has a
+// fast search for long streams (see PocketSphinxParams::stream_fwdflat_max_ms):
+// the decoder's default search is then the fast one.
+constexpr const char* kBatchSearch = "scribepod_batch";
+// The name PocketSphinx gives the search ps_init() builds (PS_DEFAULT_SEARCH
+// in its internal header).
+constexpr const char* kDefaultSearch = "_default";
 
 // Most frames the front end emits from one frame-shift of audio: the frame
 // itself plus the pre-speech frames it releases when speech starts (20 by
@@ -160,6 +169,10 @@ struct PsDecoder::Impl {
   feat_t* feat = nullptr;
   cmn_type_t batch_cmn = CMN_BATCH;
   std::unique_ptr<FrontEnd> fe;
+  // The fast search (PocketSphinx's default) when has_batch_search; else the
+  // only one, with the batch settings.
+  std::string live_search;
+  bool has_batch_search = false;
   // Streaming state.
   bool live = false;
   std::size_t searched = 0;  // frames already given to the live search
@@ -167,6 +180,8 @@ struct PsDecoder::Impl {
   bool restart_pending = false;
   std::size_t second_restart_frames = 0;
   std::size_t restarts = 0;
+  bool fast_pending = false;  // the stream is on the batch search, to switch
+  std::size_t fast_frames = 0;
 
   ~Impl() {
     fe.reset();
@@ -202,21 +217,33 @@ struct PsDecoder::Impl {
   // wrong guess spoils everything searched with it. A second restart at
   // `second_restart_frames` refines the mean from more speech. Re-searching
   // costs that much audio once per restart, whatever the utterance's length.
+  // At `fast_frames` the stream moves from the batch search to the fast one
+  // the same way (with a restart), so the end of a long utterance skips the
+  // fwdflat pass.
   Status search_new_frames() {
-    if (restart_pending && fe->frames() >= restart_frames) {
+    const bool cmn_due = restart_pending && fe->frames() >= restart_frames;
+    const bool switch_due = fast_pending && fe->frames() >= fast_frames;
+    if (cmn_due || switch_due) {
       if (ps_end_utt(ps) < 0)
         return Error::internal("PocketSphinx failed to restart the utterance");
       // All frames so far: the restart lands at the end of the caller's chunk,
       // so its timing can move a word edge by a frame. (The mean of exactly
       // restart_frames frames would not, but measured worse on JFK's partials.)
       set_live_mean(mean_of_frames());
-      // After the first restart, the second one (if any) is the next.
-      restart_pending = restarts == 0 && second_restart_frames > 0;
-      if (restart_pending) restart_frames = second_restart_frames;
+      if (cmn_due) {
+        // After the first restart, the second one (if any) is the next.
+        restart_pending = restarts == 0 && second_restart_frames > 0;
+        if (restart_pending) restart_frames = second_restart_frames;
+        ++restarts;
+      }
+      if (switch_due) {
+        fast_pending = false;
+        if (ps_set_search(ps, live_search.c_str()) < 0)
+          return Error::internal("PocketSphinx failed to select its fast search");
+      }
       if (ps_start_utt(ps) < 0)
         return Error::internal("PocketSphinx failed to restart the utterance");
       searched = 0;
-      ++restarts;
     }
     if (fe->frames() <= searched) return {};
     // The search gets a copy of the new frames: our buffer must stay raw
@@ -240,6 +267,9 @@ struct PsDecoder::Impl {
   // for good once it has searched incrementally.
   Result<std::vector<PsWord>> decode_buffered(double audio_s) {
     if (fe->frames() == 0) return std::vector<PsWord>{};  // nothing passed the VAD: silence
+    if (has_batch_search && ps_set_search(ps, kBatchSearch) < 0) {
+      return Error::internal("PocketSphinx failed to select its batch search");
+    }
     feat->cmn = batch_cmn;
     // ps_process_cep(full_utt) normalises the frames in place: give it a copy.
     auto cep = fe->cepstra();
@@ -292,22 +322,61 @@ std::string clean_word(std::string_view word) {
 }
 
 PsDecoder::PsDecoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+// A second n-gram search over the same language model (shared, not loaded
+// again) with the batch settings: a search reads -fwdflat and -bestpath from
+// the decoder's configuration when it is built, so they are set for the
+// moment and put back. It is built last on purpose: building a search also
+// sets the acoustic model's feature buffer to keep the whole utterance only
+// if that search has two passes, and without that, fwdflat cannot rewind and
+// a stream's restarts corrupt the live search (an assertion in
+// ngram_search_fwdtree.c).
+Status PsDecoder::add_batch_search(Impl& d, const PocketSphinxParams& params) {
+  ngram_model_t* lm = ps_get_lm(d.ps, d.live_search.c_str());
+  if (lm == nullptr) return Error::internal("PocketSphinx has no language model to share");
+  // The default search holds its model inside a one-model set; share the
+  // model itself rather than nest the set.
+  if (ngram_model_set_iter_t* it = ngram_model_set_iter(lm); it != nullptr) {
+    const char* name = nullptr;
+    if (ngram_model_t* inner = ngram_model_set_iter_model(it, &name); inner != nullptr) lm = inner;
+    ngram_model_set_iter_free(it);
+  }
+  cmd_ln_t* config = ps_get_config(d.ps);
+  cmd_ln_set_int_r(config, "-fwdflat", params.fwdflat ? 1 : 0);
+  cmd_ln_set_int_r(config, "-bestpath", params.bestpath ? 1 : 0);
+  const int rc = ps_set_lm(d.ps, kBatchSearch, lm);
+  cmd_ln_set_int_r(config, "-fwdflat", 0);
+  cmd_ln_set_int_r(config, "-bestpath", params.stream_bestpath ? 1 : 0);
+  if (rc < 0) return Error::internal("PocketSphinx could not build its batch search");
+  d.has_batch_search = true;
+  return {};
+}
 PsDecoder::~PsDecoder() = default;
 
 Result<std::unique_ptr<PsDecoder>> PsDecoder::create(const PocketSphinxParams& params) {
   const std::filesystem::path dir(params.model_dir);
+  const bool fast = params.stream_fwdflat_max_ms >= 0;
   // No -logfn: PocketSphinx's log is process-wide and make_pocketsphinx_recognizer
   // switches it off once; -logfn would reopen it on every decoder we build,
   // racing with decoders that log on other threads.
   std::vector<std::string> args = {
-      "-hmm",      (dir / "en-us").string(),
-      "-lm",       (dir / "en-us.lm.bin").string(),
-      "-dict",     (dir / "cmudict-en-us.dict").string(),
-      "-beam",     fmt::format("{:g}", params.beam),
-      "-wbeam",    fmt::format("{:g}", params.wbeam),
-      "-pbeam",    fmt::format("{:g}", params.pbeam),
-      "-fwdflat",  params.fwdflat ? "yes" : "no",
-      "-bestpath", params.bestpath ? "yes" : "no",
+      "-hmm",
+      (dir / "en-us").string(),
+      "-lm",
+      (dir / "en-us.lm.bin").string(),
+      "-dict",
+      (dir / "cmudict-en-us.dict").string(),
+      "-beam",
+      fmt::format("{:g}", params.beam),
+      "-wbeam",
+      fmt::format("{:g}", params.wbeam),
+      "-pbeam",
+      fmt::format("{:g}", params.pbeam),
+      // With a fast search, it is the decoder's own; see add_batch_search().
+      "-fwdflat",
+      fast ? "no" : (params.fwdflat ? "yes" : "no"),
+      "-bestpath",
+      (fast ? params.stream_bestpath : params.bestpath) ? "yes" : "no",
   };
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -324,6 +393,11 @@ Result<std::unique_ptr<PsDecoder>> PsDecoder::create(const PocketSphinxParams& p
   }
   impl->feat = ps_get_feat(impl->ps);
   impl->batch_cmn = impl->feat->cmn;
+  // (ps_get_search() would name it, but leaks an iterator on every call.)
+  impl->live_search = kDefaultSearch;
+  if (fast) {
+    if (auto s = add_batch_search(*impl, params); !s) return std::move(s).take_error();
+  }
   fe_t* fe = fe_init_auto_r(ps_get_config(impl->ps));
   if (fe == nullptr)
     return Error::invalid_config("PocketSphinx front end rejected the model's feature parameters");
@@ -359,6 +433,15 @@ Status PsDecoder::begin_stream(const StreamStart& start) {
   // previous utterance on this decoder left behind.
   d.set_live_mean(start.cmn_mean.empty() ? std::span<const float>(model_cmn_)
                                          : std::span<const float>(start.cmn_mean));
+  // Short utterances get both passes at their end (cheap, and they need
+  // them most); a long one moves to the fast search at fast_after_frames.
+  const bool fast_now = d.has_batch_search && start.fast_after_frames == 0;
+  d.fast_pending = d.has_batch_search && !fast_now;
+  d.fast_frames = start.fast_after_frames;
+  if (d.has_batch_search &&
+      ps_set_search(d.ps, fast_now ? d.live_search.c_str() : kBatchSearch) < 0) {
+    return Error::internal("PocketSphinx failed to select its streaming search");
+  }
   if (ps_start_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to start an utterance");
   d.live = true;
   last_live_text_.clear();
@@ -381,6 +464,7 @@ Result<std::vector<PsWord>> PsDecoder::finish_stream(bool redecode) {
   if (!d.live) return Error::internal("PsDecoder::finish_stream called outside a stream");
   d.fe->finish();
   d.restart_pending = false;  // too short to restart: not worth it this late
+  d.fast_pending = false;     // switching now would re-search it all
   auto searched = d.search_new_frames();
   // The last partial, as a listener saw it. (After ps_end_utt, ps_get_hyp
   // would run the bestpath search over the live lattice: ~1 s for 25 s of

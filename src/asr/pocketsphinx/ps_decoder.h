@@ -57,6 +57,10 @@ class PsDecoder {
     // Then once more at `second_restart_frames` (> restart_frames; 0:
     // never), from the mean of the longer stretch of speech.
     std::size_t second_restart_frames = 0;
+    // Decoders with a fast search (stream_fwdflat_max_ms >= 0): the stream
+    // moves to it, with a restart, once this many frames of speech are in
+    // (0: starts on it). Until then it uses the batch search.
+    std::size_t fast_after_frames = 0;
   };
   Status begin_stream(const StreamStart& start);
   Status feed(std::span<const float> samples);
@@ -83,6 +87,7 @@ class PsDecoder {
  private:
   struct Impl;
   explicit PsDecoder(std::unique_ptr<Impl> impl);
+  static Status add_batch_search(Impl& d, const PocketSphinxParams& params);
 
   std::unique_ptr<Impl> impl_;
   std::vector<float> model_cmn_;  // the acoustic model's initial CMN vector
