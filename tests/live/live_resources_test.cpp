@@ -128,8 +128,8 @@ TEST(LiveResources, AnIdleStreamHoldsLittleMemory) {
 }
 
 TEST(LiveResources, AudioDepthCountsFramesWaitingForTheComputePool) {
+  EventCollector c;  // declared first: outlives the rig's pools and their last events
   Rig rig;
-  EventCollector c;
   auto s = rig.open(c);
   s->on_text(kStart);
   ASSERT_TRUE(c.wait_count("session", 1));
@@ -143,8 +143,8 @@ TEST(LiveResources, AudioDepthCountsFramesWaitingForTheComputePool) {
 }
 
 TEST(LiveResources, ThoughtsDepthCountsFinalsWaitingForTheMind) {
+  EventCollector c;  // declared first: outlives the rig's pools and their last events
   Rig rig;
-  EventCollector c;
   auto s = rig.open(c);
   s->on_text(kStart);
   ASSERT_TRUE(c.wait_count("session", 1));
@@ -164,8 +164,8 @@ TEST(LiveResources, ThoughtsDepthCountsFinalsWaitingForTheMind) {
 }
 
 TEST(LiveResources, RecognitionDepthCountsUtterancesWaitingForADecoder) {
+  EventCollector c;  // declared first: outlives the rig's pools and their last events
   Rig rig;
-  EventCollector c;
   auto s = rig.open(c);
   s->on_text(kStart);
   ASSERT_TRUE(c.wait_count("session", 1));

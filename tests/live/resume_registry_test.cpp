@@ -33,7 +33,9 @@ TEST(ResumeRegistry, OnlyADetachedUnexpiredSessionWithItsTokenResumes) {
   r.mark_draining("s1");
   EXPECT_EQ(r.claim("s1", *token, p), ResumeRegistry::Claim::kDraining);
   r.mark_detached("s1", 1000ms, {4, 3});
-  EXPECT_EQ(r.claim("s1", "0" + token->substr(1), p), ResumeRegistry::Claim::kRejected);
+  // A token one character off (a random token starts with '0' one time in 16).
+  const std::string wrong = (token->front() == '0' ? "1" : "0") + token->substr(1);
+  EXPECT_EQ(r.claim("s1", wrong, p), ResumeRegistry::Claim::kRejected);
   EXPECT_EQ(r.claim("s2", *token, p), ResumeRegistry::Claim::kRejected);
   EXPECT_EQ(r.claim("s1", *token, p), ResumeRegistry::Claim::kResumed);
   EXPECT_EQ(p.last_final, 4);
