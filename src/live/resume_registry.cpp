@@ -86,8 +86,7 @@ ResumeRegistry::Claim ResumeRegistry::claim(const std::string& session_id, const
     return Claim::kRejected;
   }
   switch (it->second.state) {
-    case State::kAttached:
-      return Claim::kRejected;
+    case State::kAttached:  // the server may not have seen the drop yet
     case State::kDraining:
       return Claim::kDraining;
     case State::kDetached:

@@ -3,11 +3,13 @@
 //
 // A session registers when its stream starts and gets a random 128-bit
 // resume token (hex, from getrandom). While its connection is open it is
-// `attached` and cannot be resumed by another connection. When the
-// connection drops it is first `draining` (its open utterance is being
-// finalised and stored) and then `detached` until now + grace; only a
-// detached, unexpired session with the right token can be resumed, which
-// attaches it to the new connection. Tokens are compared in constant time.
+// `attached`. When the connection drops it is first `draining` (its open
+// utterance is being finalised and stored) and then `detached` until now +
+// grace; only a detached, unexpired session with the right token can be
+// resumed, which attaches it to the new connection. The right token for an
+// attached or draining session answers kDraining (wait and retry): a client
+// that reconnects at once is often faster than the server's view of the
+// old connection closing. Tokens are compared in constant time.
 // Expired entries are dropped lazily. Thread-safe.
 #pragma once
 
@@ -51,7 +53,8 @@ class ResumeRegistry {
 
   // Tries to resume: kResumed (the session is attached again and `progress`
   // filled), kDraining (right token, but flushing is not finished: retry
-  // shortly), kRejected (unknown id, wrong token, attached or expired).
+  // shortly; also while the old connection is still attached), kRejected
+  // (unknown id, wrong token or expired).
   Claim claim(const std::string& session_id, const std::string& token, Progress& progress);
 
   std::size_t size();
