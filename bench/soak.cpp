@@ -15,7 +15,8 @@
 // them, and ids are 1, 2, ... per stream) without a `final` by the close,
 // plus, on streams that closed normally, clips during which no final
 // covered any audio. A stream the server cuts for overload (1013) counts as
-// a deliberate overload, like a 503, and is listed by close code. 5xx other than 503
+// a deliberate overload, like a 503, and is listed by close code; the
+// utterance it had open is counted apart (kept for a resume, not sent). 5xx other than 503
 // (deliberate overload, with Retry-After) are counted apart.
 //
 // Output, machine-readable for soak.sh: one line per kind
@@ -173,6 +174,7 @@ void rest_worker(uint16_t port, Clock::time_point end, double rps,
 struct LiveTotals {
   std::mutex mu;
   long sessions = 0, utterances = 0, lost = 0, clips_without_final = 0, bad_closes = 0;
+  long open_at_cut = 0;              // utterances open when the server cut for overload (1013)
   std::map<int, long> close_codes;   // abnormal ones, -1 = no close frame
   std::vector<double> eos_to_final;  // end of speech (frame send time) to final
 };
@@ -255,7 +257,11 @@ void live_session(uint16_t port, const std::vector<std::string>& clips, LiveTota
   ++t.sessions;
   t.utterances += static_cast<long>(finals.size());
   const int64_t max_id = opened.empty() ? 0 : *opened.rbegin();
-  t.lost += static_cast<long>(max_id) - static_cast<long>(finals.size());
+  // A stream cut for overload keeps its open utterance for a resume (the
+  // server finalises and stores it on disconnect) but does not send it on
+  // the closing connection: counted apart, like the cut itself.
+  const long missing = static_cast<long>(max_id) - static_cast<long>(finals.size());
+  (close_code == 1013 ? t.open_at_cut : t.lost) += missing;
   // A stream cut for overload (1013, deliberate like a 503) ends early: its
   // remaining clips were never heard, so only clean closes are checked.
   for (const auto& [from, to] : close_code == 1000 ? spans : decltype(spans){}) {
@@ -319,10 +325,10 @@ int main(int argc, char** argv) {
     std::string codes;
     for (const auto& [code, n] : live.close_codes)
       codes += std::to_string(code) + ":" + std::to_string(n) + " ";
-    std::printf("LIVE|%zu|%ld|%ld|%ld|%ld|%ld %s|%.0f|%.0f|%.0f\n", streams, live.sessions,
+    std::printf("LIVE|%zu|%ld|%ld|%ld|%ld|%ld %s|%.0f|%.0f|%.0f|%ld\n", streams, live.sessions,
                 live.utterances, live.lost, live.clips_without_final, live.bad_closes,
                 codes.c_str(), pct(live.eos_to_final, 50), pct(live.eos_to_final, 95),
-                pct(live.eos_to_final, 99));
+                pct(live.eos_to_final, 99), live.open_at_cut);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "soak: %s\n", e.what());
