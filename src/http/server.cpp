@@ -39,12 +39,17 @@ struct Connection {
 class Server::Impl {
  public:
   Impl(ServerOptions options, const Router& router, const MiddlewareChain& chain)
-      : opt_(std::move(options)), router_(router), chain_(chain), acceptor_(ioc_), signals_(ioc_) {}
+      : opt_(std::move(options)),
+        router_(router),
+        chain_(chain),
+        accept_strand_(net::make_strand(ioc_)),
+        acceptor_(accept_strand_),
+        signals_(ioc_) {}
 
   Status listen();
   void run();
   void stop() {
-    net::post(ioc_, [this] { begin_shutdown(); });
+    net::post(accept_strand_, [this] { begin_shutdown(); });
   }
   std::uint16_t port() const { return bound_port_; }
   std::size_t active() const { return active_.load(); }
@@ -67,6 +72,9 @@ class Server::Impl {
   const Router& router_;
   const MiddlewareChain& chain_;
   net::io_context ioc_;
+  // The accept loop and begin_shutdown() (which closes the acceptor) run
+  // here: an acceptor is not safe to use from two threads at once (TSan).
+  net::strand<net::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;
   net::signal_set signals_;
   std::uint16_t bound_port_ = 0;
@@ -105,13 +113,14 @@ void Server::Impl::run() {
   if (opt_.handle_signals) {
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
-    signals_.async_wait([this](const beast::error_code& ec, int sig) {
-      if (ec) return;
-      log::info("signal received, shutting down", {{"signal", sig}});
-      begin_shutdown();
-    });
+    signals_.async_wait(
+        net::bind_executor(accept_strand_, [this](const beast::error_code& ec, int sig) {
+          if (ec) return;
+          log::info("signal received, shutting down", {{"signal", sig}});
+          begin_shutdown();
+        }));
   }
-  net::co_spawn(ioc_, accept_loop(), net::detached);
+  net::co_spawn(accept_strand_, accept_loop(), net::detached);
   log::info("listening", {{"host", opt_.host},
                           {"port", static_cast<unsigned>(bound_port_)},
                           {"threads", opt_.threads}});
