@@ -76,8 +76,12 @@ class ConversationTest : public ::testing::Test {
 
   static HttpResponse post_chunk(int chunk, const std::string& audio, const std::string& session,
                                  const std::string& type = "audio/ogg") {
-    return http_post(port(), "/conversation?chunk=" + std::to_string(chunk),
-                     multipart("audio_data", audio, type), form_headers(session));
+    // A recognition on a loaded 2-core machine (CI, parallel tests) may take
+    // longer than the client's default 5 s: wait up to 30 s.
+    HttpConnection conn(port());
+    conn.send(make_request("POST", "/conversation?chunk=" + std::to_string(chunk),
+                           form_headers(session), multipart("audio_data", audio, type)));
+    return conn.read(std::chrono::seconds(30));
   }
 
   static inline std::unique_ptr<TempDir> dir_;
