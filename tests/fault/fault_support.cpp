@@ -9,10 +9,6 @@ namespace {
 
 constexpr const char* kBoundary = "----scribepod-fault-boundary";
 
-void put_le(std::string& out, std::uint32_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFFU));
-}
-
 }  // namespace
 
 std::string read_file(const std::string& path) {
@@ -24,23 +20,6 @@ std::string read_file(const std::string& path) {
 
 std::string read_speech(const std::string& name) {
   return read_file("/usr/share/pocketsphinx/test/data/" + name);
-}
-
-std::string wav_from_pcm16(const std::string& pcm) {
-  const auto data_size = static_cast<std::uint32_t>(pcm.size());
-  std::string out = "RIFF";
-  put_le(out, 36 + data_size, 4);
-  out += "WAVEfmt ";
-  put_le(out, 16, 4);
-  put_le(out, 1, 2);          // PCM
-  put_le(out, 1, 2);          // mono
-  put_le(out, 16000, 4);      // sample rate
-  put_le(out, 16000 * 2, 4);  // byte rate
-  put_le(out, 2, 2);          // block align
-  put_le(out, 16, 2);         // bits per sample
-  out += "data";
-  put_le(out, data_size, 4);
-  return out + pcm;
 }
 
 std::string multipart_body(const std::string& field, const std::string& data,

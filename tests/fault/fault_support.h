@@ -24,8 +24,6 @@ inline double ms_since(Clock::time_point t) {
 std::string read_speech(const std::string& name);
 // The bytes of a file, "" when it cannot be read.
 std::string read_file(const std::string& path);
-// A RIFF/WAVE PCM16 mono 16 kHz file around raw samples.
-std::string wav_from_pcm16(const std::string& pcm);
 
 // A multipart/form-data body with one file part, and its headers.
 std::string multipart_body(const std::string& field, const std::string& data,

@@ -334,4 +334,24 @@ bool is_iso8601_utc(std::string_view text) {
   return ::testing::AssertionSuccess();
 }
 
+std::string wav_from_pcm16(const std::string& pcm) {
+  const auto put_le = [](std::string& out, std::uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFFU));
+  };
+  const auto data_size = static_cast<std::uint32_t>(pcm.size());
+  std::string out = "RIFF";
+  put_le(out, 36 + data_size, 4);
+  out += "WAVEfmt ";
+  put_le(out, 16, 4);
+  put_le(out, 1, 2);          // PCM
+  put_le(out, 1, 2);          // mono
+  put_le(out, 16000, 4);      // sample rate
+  put_le(out, 16000 * 2, 4);  // byte rate
+  put_le(out, 2, 2);          // block align
+  put_le(out, 16, 2);         // bits per sample
+  out += "data";
+  put_le(out, data_size, 4);
+  return out + pcm;
+}
+
 }  // namespace scribepod::testing

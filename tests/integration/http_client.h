@@ -120,4 +120,8 @@ HttpResponse http_request(std::uint16_t port, std::string_view method, std::stri
 // True when `text` looks like 2024-01-02T03:04:05.678Z (fraction optional).
 bool is_iso8601_utc(std::string_view text);
 
+// A RIFF/WAVE file (PCM16, mono, 16 kHz) around raw samples, for upload
+// bodies in the integration, acceptance and fault suites.
+std::string wav_from_pcm16(const std::string& pcm);
+
 }  // namespace scribepod::testing

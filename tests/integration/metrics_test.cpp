@@ -189,23 +189,7 @@ std::string as_promql(std::string expr) {
 std::string speech_wav() {
   const std::string pcm = read_file("/usr/share/pocketsphinx/test/data/goforward.raw");
   if (pcm.empty()) return {};
-  auto le = [](std::string& out, std::uint32_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-  };
-  const auto n = static_cast<std::uint32_t>(pcm.size());
-  std::string wav = "RIFF";
-  le(wav, 36 + n, 4);
-  wav += "WAVEfmt ";
-  le(wav, 16, 4);
-  le(wav, 1, 2);          // PCM
-  le(wav, 1, 2);          // mono
-  le(wav, 16000, 4);      // sample rate
-  le(wav, 16000 * 2, 4);  // byte rate
-  le(wav, 2, 2);          // block align
-  le(wav, 16, 2);         // bits per sample
-  wav += "data";
-  le(wav, n, 4);
-  return wav + pcm;
+  return wav_from_pcm16(pcm);
 }
 
 constexpr const char* kBoundary = "----scribepod-metrics-boundary";
