@@ -369,7 +369,6 @@ Result<Generation> LlamaGenerator::Impl::run(Slot& slot, Prepared& prepared,
   int decode_calls = 0;   // for the output
   std::vector<llama_token> evaluated = prepared.tokens;
   TokenSampler& sampler = prepared.sampler;
-  auto token_text = [this](llama_token t) { return token_piece(vocab, t); };
 
   Generation out;
   out.engine = "llama";
@@ -393,13 +392,14 @@ Result<Generation> LlamaGenerator::Impl::run(Slot& slot, Prepared& prepared,
   // in one llama_decode call instead of one call per token.
   std::vector<llama_token> pending;
   bool last_forced = false;
+  std::string last_piece;  // the text of the last chosen token
   while (out.completion_tokens < request.max_tokens &&
          used + static_cast<int>(pending.size()) < n_ctx && !cancelled) {
     std::optional<llama_token> token;
     if (!pending.empty()) {
       // Only worth asking where forced text is likely: inside a forced run
       // or after JSON punctuation (a string's closing quote, a comma...).
-      const std::string& last = token_text(pending.back());
+      const std::string& last = last_piece;  // of pending.back()
       if (last_forced || (!last.empty() && std::string_view("\"{}[],:").find(last.back()) !=
                                                std::string_view::npos)) {
         token = sampler.forced();
@@ -427,7 +427,8 @@ Result<Generation> LlamaGenerator::Impl::run(Slot& slot, Prepared& prepared,
       break;
     }
     ++out.completion_tokens;
-    emit(utf8.push(token_text(*token)));
+    last_piece = token_piece(vocab, *token);
+    emit(utf8.push(last_piece));
     pending.push_back(*token);
   }
   emit(utf8.finish());
