@@ -5,7 +5,8 @@
 # model, 2 threads (bench/mind_one_vs_five.cpp). Builds what it needs in a
 # Release build dir (default build/release, configured if absent). A
 # benchmark, not a test: prints markdown tables. MIND_BENCH_RUNS (3),
-# MIND_BENCH_FIELD_TOKENS (32) and MIND_BENCH_SHAPE ("--embd 384 --layers 6")
+# MIND_BENCH_FIELD_TOKENS (32) and MIND_BENCH_SHAPE
+# ("--embd 512 --layers 4 --heads 8 --head-kv 2 --ff 2048")
 # change the repetitions, the per-field budget and the model; MIND_BENCH_DEBUG=1
 # (running the program itself) prints one debug line per generation: prompt,
 # cached and forced tokens, decode calls.

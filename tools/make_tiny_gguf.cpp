@@ -22,8 +22,11 @@ int usage(const char* argv0, const std::string& problem) {
     std::cerr << argv0 << ": " << problem << "\n";
   }
   std::cerr << "usage: " << argv0
-            << " --out PATH [--arch llama|t5] [--seed N] [--embd N] [--layers N] [--ctx N]\n"
-               "Writes a GGUF model with random weights (for tests and benchmarks).\n";
+            << " --out PATH [--arch llama|t5] [--seed N] [--embd N] [--layers N] [--heads N]\n"
+               "       [--head-kv N] [--ff N] [--ctx N]\n"
+               "Writes a GGUF model with random weights (for tests and benchmarks).\n"
+               "Defaults: 64 wide, 2 layers, 4 heads, feed-forward 128, 2048-token context;\n"
+               "--head-kv (llama only) gives grouped-query attention and divides --heads.\n";
   return 2;
 }
 
@@ -58,6 +61,12 @@ int main(int argc, char** argv) {
         options.n_embd = std::stoi(value());
       } else if (arg == "--layers") {
         options.n_layer = std::stoi(value());
+      } else if (arg == "--heads") {
+        options.n_head = std::stoi(value());
+      } else if (arg == "--head-kv") {
+        options.n_head_kv = std::stoi(value());
+      } else if (arg == "--ff") {
+        options.n_ff = std::stoi(value());
       } else if (arg == "--ctx") {
         options.n_ctx_train = std::stoi(value());
       } else if (arg == "--help" || arg == "-h") {

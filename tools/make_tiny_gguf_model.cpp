@@ -150,6 +150,7 @@ void set_u32(gguf_context* g, const std::string& arch, const char* key, int valu
 void add_llama(const TinyGgufOptions& o, std::int64_t n_vocab, Tensors& t) {
   const std::int64_t e = o.n_embd;
   const std::int64_t ff = o.n_ff;
+  const std::int64_t e_kv = e / o.n_head * (o.n_head_kv > 0 ? o.n_head_kv : o.n_head);
   t.random("token_embd.weight", {e, n_vocab});
   t.ones("output_norm.weight", e);
   t.random("output.weight", {e, n_vocab});
@@ -157,8 +158,8 @@ void add_llama(const TinyGgufOptions& o, std::int64_t n_vocab, Tensors& t) {
     const std::string b = "blk." + std::to_string(i) + ".";
     t.ones(b + "attn_norm.weight", e);
     t.random(b + "attn_q.weight", {e, e});
-    t.random(b + "attn_k.weight", {e, e});
-    t.random(b + "attn_v.weight", {e, e});
+    t.random(b + "attn_k.weight", {e, e_kv});
+    t.random(b + "attn_v.weight", {e, e_kv});
     t.random(b + "attn_output.weight", {e, e});
     t.ones(b + "ffn_norm.weight", e);
     t.random(b + "ffn_gate.weight", {e, ff});
@@ -208,7 +209,8 @@ void add_t5(const TinyGgufOptions& o, std::int64_t n_vocab, std::int64_t n_bucke
 
 std::string write_tiny_gguf(const TinyGgufOptions& o, const std::string& path) {
   if (o.n_embd <= 0 || o.n_head <= 0 || o.n_embd % o.n_head != 0 || o.n_layer <= 0 || o.n_ff <= 0 ||
-      o.n_ctx_train <= 0) {
+      o.n_ctx_train <= 0 || o.n_head_kv < 0 ||
+      (o.n_head_kv > 0 && (o.n_head % o.n_head_kv != 0 || o.arch == TinyGgufArch::kT5))) {
     return "invalid dimensions";
   }
   const Vocab vocab = make_vocab();
@@ -226,7 +228,7 @@ std::string write_tiny_gguf(const TinyGgufOptions& o, const std::string& path) {
   set_u32(gguf.get(), arch, "block_count", o.n_layer);
   set_u32(gguf.get(), arch, "feed_forward_length", o.n_ff);
   set_u32(gguf.get(), arch, "attention.head_count", o.n_head);
-  set_u32(gguf.get(), arch, "attention.head_count_kv", o.n_head);
+  set_u32(gguf.get(), arch, "attention.head_count_kv", o.n_head_kv > 0 ? o.n_head_kv : o.n_head);
   set_u32(gguf.get(), arch, "vocab_size", static_cast<int>(n_vocab));
   gguf_set_val_f32(gguf.get(), (arch + ".attention.layer_norm_rms_epsilon").c_str(), 1e-5F);
   if (t5) {

@@ -27,6 +27,7 @@ struct TinyGgufOptions {
   int n_embd = 64;
   int n_layer = 2;
   int n_head = 4;
+  int n_head_kv = 0;  // llama only: key/value heads (grouped-query attention); 0 = n_head
   int n_ff = 128;
   int n_ctx_train = 2048;
 };

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -46,10 +47,15 @@ class LlamaGeneratorTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("scribepod-llama-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    for (const char* arch : {"llama", "t5"}) {
-      const auto path = (dir_ / (std::string(arch) + ".gguf")).string();
+    // "llama-gqa": grouped-query attention (two query heads per key/value
+    // head) and a feed-forward four times the width, as in real models.
+    for (const auto& [name, args] :
+         {std::pair<const char*, const char*>{"llama", "--arch llama"},
+          {"t5", "--arch t5"},
+          {"llama-gqa", "--arch llama --heads 4 --head-kv 2 --ff 256"}}) {
+      const auto path = (dir_ / (std::string(name) + ".gguf")).string();
       const std::string cmd =
-          std::string(SCRIBEPOD_TINY_GGUF_TOOL) + " --arch " + arch + " --out '" + path + "'";
+          std::string(SCRIBEPOD_TINY_GGUF_TOOL) + " " + args + " --out '" + path + "'";
       ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     }
   }
@@ -185,6 +191,19 @@ TEST_F(LlamaGeneratorTest, SchemaConstrainedOutputValidates) {
     ASSERT_TRUE(out.ok()) << out.error().message;
     expect_valid_thoughts(*out);
   }
+}
+
+TEST_F(LlamaGeneratorTest, GroupedQueryAttentionModelGeneratesSchemaValidJson) {
+  auto g = load(params("llama-gqa"));
+  ASSERT_NE(g, nullptr);
+  auto out = g->generate(thoughts_request());
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  expect_valid_thoughts(*out);
+  // The next turn of the conversation reuses the cached prefix.
+  auto again = g->generate(thoughts_request());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_GT(again->cached_prompt_tokens, 0);
+  expect_valid_thoughts(*again);
 }
 
 TEST_F(LlamaGeneratorTest, UnsupportedSchemaIsABadRequest) {

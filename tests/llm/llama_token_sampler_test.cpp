@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,58 @@ TEST_F(TokenSamplerTest, SampleNeverLeavesTheGrammar) {
   logits[static_cast<std::size_t>(one_char('x'))] = 50.0F;
   const llama_token first = s->sample(logits.data());
   EXPECT_EQ(text(first).front(), '{');
+}
+
+TEST_F(TokenSamplerTest, GreedyPickIsTheBestTokenTheGrammarAllows) {
+  // sample() lets the chain pick first and asks the grammar about that one
+  // token; greedy must still pick exactly what the grammar-first order
+  // picks: the highest logit among the tokens the grammar allows.
+  GrammarCache grammars(vocab());
+  GenerateRequest r;
+  r.json_schema = kSchema;
+  r.temperature = 0;
+  auto s = TokenSampler::make(vocab(), r, 1, grammars);
+  ASSERT_TRUE(s.ok());
+  auto reference = grammars.grammar_for(kSchema);  // applied to the whole vocabulary
+  ASSERT_TRUE(reference.ok());
+  const auto n = static_cast<std::size_t>(llama_vocab_n_tokens(vocab()));
+  std::mt19937 rng(11);
+  std::normal_distribution<float> noise(0.0F, 3.0F);
+  std::vector<float> logits(n);
+  std::vector<llama_token_data> all(n);
+  int rejected_picks = 0;
+  for (int step = 0; step < 80; ++step) {
+    while (auto t = s->forced()) {
+      if (llama_vocab_is_eog(vocab(), *t)) return;
+      s->accept(*t);
+      llama_sampler_accept(reference->get(), *t);
+    }
+    for (auto& l : logits) l = noise(rng);
+    llama_token best = LLAMA_TOKEN_NULL;
+    llama_token top = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      all[i] = {static_cast<llama_token>(i), logits[i], 0.0F};
+      if (logits[i] > logits[static_cast<std::size_t>(top)]) top = static_cast<llama_token>(i);
+    }
+    llama_token_data_array arr{all.data(), all.size(), -1, false};
+    llama_sampler_apply(reference->get(), &arr);
+    for (std::size_t i = 0; i < arr.size; ++i) {
+      if (arr.data[i].logit == -INFINITY) continue;
+      if (best == LLAMA_TOKEN_NULL || arr.data[i].logit > logits[static_cast<std::size_t>(best)]) {
+        best = arr.data[i].id;
+      }
+    }
+    rejected_picks += best != top ? 1 : 0;
+    const llama_token got = s->sample(logits.data());
+    ASSERT_EQ(text(got), text(best)) << "step " << step;
+    if (llama_vocab_is_eog(vocab(), got)) return;
+    s->accept(got);
+    llama_sampler_accept(reference->get(), got);
+  }
+  // Both paths ran: picks the grammar took as they were, and picks it
+  // rejected (a quote or a raw byte in the middle of a string).
+  EXPECT_GT(rejected_picks, 0);
+  EXPECT_LT(rejected_picks, 80);
 }
 
 TEST_F(TokenSamplerTest, CachedGrammarsStartFresh) {

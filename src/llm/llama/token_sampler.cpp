@@ -127,16 +127,33 @@ std::optional<llama_token> TokenSampler::forced() {
   return grammar_choice();
 }
 
-llama_token TokenSampler::sample(const float* logits) {
+bool TokenSampler::grammar_allows(llama_token token) {
+  llama_token_data one{token, 1.0F, 0.0F};
+  llama_token_data_array single{&one, 1, -1, false};
+  llama_sampler_apply(grammar_.get(), &single);
+  return !(std::isinf(one.logit) && one.logit < 0);
+}
+
+void TokenSampler::fill(const float* logits) {
   for (std::size_t i = 0; i < candidates_.size(); ++i) {
     candidates_[i] = {static_cast<llama_token>(i), logits[i], 0.0F};
   }
-  if (grammar_) {
-    if (auto only = grammar_choice()) {
-      return *only;
-    }
-  } else {
-    array_ = {candidates_.data(), candidates_.size(), -1, false};
+  array_ = {candidates_.data(), candidates_.size(), -1, false};
+}
+
+llama_token TokenSampler::sample(const float* logits) {
+  // The chain's own pick first: where it is valid (most tokens inside a
+  // JSON string) the grammar judges one token, not the whole vocabulary.
+  fill(logits);
+  llama_sampler_apply(chain_.get(), &array_);
+  const llama_token pick = array_.data[array_.selected].id;
+  if (!grammar_ || grammar_allows(pick)) {
+    return pick;
+  }
+  // The pick breaks the grammar: choose again among what the grammar allows.
+  fill(logits);
+  if (auto only = grammar_choice()) {
+    return *only;
   }
   // array_ holds the grammar's verdict (disallowed tokens at -inf).
   llama_sampler_apply(chain_.get(), &array_);

@@ -1,15 +1,19 @@
 // TokenSampler: picks each next token of one llama.cpp generation, under an
 // optional grammar, and says when the grammar leaves no choice.
 //
-// The grammar (from a JSON schema) is applied first; the rest of the chain
-// (greedy, or top-k + temperature + a seeded draw) chooses among what it
-// allows. When every token the grammar allows is a prefix of the longest
-// one (the keys and punctuation of a JSON object with fixed keys), the text
-// is forced: sample() and forced() return that longest token without a
-// draw, and forced() needs no logits at all, so LlamaGenerator can append
-// forced tokens without a decode per token and evaluate them in one batch
-// ("jump-forward" decoding). The choice is the grammar's, so the output is
-// valid exactly as with plain sampling.
+// The chain (greedy, or top-k + temperature + a seeded draw) picks first,
+// and the grammar (from a JSON schema) judges that one token; only when it
+// rejects the pick is the grammar applied to the whole vocabulary and the
+// chain run again among what it allows, as llama.cpp's common sampler does.
+// Greedy picks are the same as grammar-first; judging one token instead of
+// the whole vocabulary at each step is what saves the time.
+//
+// When every token the grammar allows is a prefix of the longest one (the
+// keys and punctuation of a JSON object with fixed keys), the text is
+// forced: forced() returns that longest token without logits, so
+// LlamaGenerator can append forced tokens without a decode per token and
+// evaluate them in one batch ("jump-forward" decoding). The choice is the
+// grammar's, so the output is valid exactly as with plain sampling.
 //
 // GrammarCache keeps one parsed grammar per schema text: llama.cpp expands
 // bounded repetitions (maxLength 800) into hundreds of rules, which takes
@@ -70,6 +74,10 @@ class TokenSampler {
   // Applies the grammar to candidates_ (filled by the caller) and returns
   // its only choice, if it has one.
   std::optional<llama_token> grammar_choice();
+  // Whether the grammar accepts `token` in its current state.
+  bool grammar_allows(llama_token token);
+  // Loads `logits` into candidates_ and array_.
+  void fill(const float* logits);
   const std::string& piece(llama_token token);
 
   const llama_vocab* vocab_;
