@@ -102,6 +102,7 @@ class Speaker : public std::enable_shared_from_this<Speaker> {
   }
 
   const std::vector<double>& partial_lags() const { return partial_lags_; }
+  const std::vector<double>& partial_gaps() const { return partial_gaps_; }
   const std::map<int64_t, FinalRec>& finals() const { return finals_; }
   const std::vector<Clock::time_point>& sent() const { return sent_; }
   int close_code() const { return close_code_; }
@@ -157,6 +158,11 @@ class Speaker : public std::enable_shared_from_this<Speaker> {
         k = std::min(k, static_cast<std::size_t>(std::max<int64_t>(frame, 0)));
       }
       partial_lags_.push_back(ms_between(sent_[k], now));
+      const int64_t id = e.value("utterance_id", int64_t{0});
+      if (auto it = last_partial_.find(id); it != last_partial_.end()) {
+        partial_gaps_.push_back(ms_between(it->second, now));
+      }
+      last_partial_[id] = now;
     } else if (type == "final") {
       FinalRec& f = finals_[e["utterance_id"].get<int64_t>()];
       f.received = now;
@@ -183,6 +189,10 @@ class Speaker : public std::enable_shared_from_this<Speaker> {
   Clock::time_point t0_;
   std::vector<Clock::time_point> sent_;  // send time of frame k
   std::vector<double> partial_lags_;
+  // Time from one partial of an utterance to its next (how long the text
+  // on screen stays as it is while someone speaks).
+  std::vector<double> partial_gaps_;
+  std::map<int64_t, Clock::time_point> last_partial_;  // by utterance id
   std::map<int64_t, FinalRec> finals_;
   int close_code_ = 0;
   std::map<std::string, int> busy_;  // busy events by reason
@@ -214,13 +224,14 @@ int run_live(uint16_t port, std::size_t n, const std::vector<Clip>& clips) {
   }
   ioc.run();
 
-  std::vector<double> lags, waits, totals, over_wait, after_ep, decode, server_e2f;
+  std::vector<double> lags, gaps, waits, totals, over_wait, after_ep, decode, server_e2f;
   double recognised_s = 0;
   std::size_t utterances = 0, closes_ok = 0;
   std::string other_closes;  // close codes other than 1000
   std::map<std::string, int> busy;
   for (const auto& s : speakers) {
     lags.insert(lags.end(), s->partial_lags().begin(), s->partial_lags().end());
+    gaps.insert(gaps.end(), s->partial_gaps().begin(), s->partial_gaps().end());
     if (s->close_code() == 1000) ++closes_ok;
     if (s->close_code() != 1000) other_closes += " " + std::to_string(s->close_code());
     for (const auto& [reason, count] : s->busy()) busy[reason] += count;
@@ -251,8 +262,9 @@ int run_live(uint16_t port, std::size_t n, const std::vector<Clip>& clips) {
   }
   std::string busy_text;
   for (const auto& [reason, count] : busy) busy_text += reason + " " + std::to_string(count) + " ";
-  std::printf("PARTIAL|%zu|%zu|%.0f|%.0f|%.0f|%s\n", n, lags.size(), pct(lags, 50), pct(lags, 95),
-              pct(lags, 100), busy_text.empty() ? "0" : busy_text.c_str());
+  std::printf("PARTIAL|%zu|%zu|%.0f|%.0f|%.0f|%s|%.0f|%.0f|%.0f\n", n, lags.size(), pct(lags, 50),
+              pct(lags, 95), pct(lags, 100), busy_text.empty() ? "0" : busy_text.c_str(),
+              pct(gaps, 50), pct(gaps, 95), pct(gaps, 100));
   std::printf("FINAL|%zu|%zu/%zu|%.0f|%.0f|%.0f|%.0f|%.0f|%.0f|%.0f|%.0f|%.0f|%.0f|%zu/%zu%s\n", n,
               utterances, n * clips.size(), pct(waits, 50), pct(waits, 95), pct(totals, 50),
               pct(totals, 95), pct(over_wait, 50), pct(over_wait, 95), pct(after_ep, 50),

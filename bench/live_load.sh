@@ -79,11 +79,13 @@ echo
 echo "Partial lag (ms): the partial's arrival at the client minus the send time of the audio frame"
 echo "holding its end_ms (the end of the audio it covers). All partials counted."
 echo "Streams: speakers; 4d = 4 speakers with asr.concurrency=4 (4 decoders), the others the default 2."
-echo "busy: the server's busy events by reason (partials skipped)."
+echo "busy: the server's busy events by reason (partials skipped). gap: from one partial of an"
+echo "utterance to its next (the server sends one per 250 ms of audio when the text changed, and"
+echo "holds back a partial while newer audio is already queued, so a stall shows as a gap, not as lag)."
 echo
-echo "| streams | partials | p50 | p95 | max | busy |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
-awk -F'|' '$1 == "PARTIAL" {printf "| %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7}' "$out"
+echo "| streams | partials | p50 | p95 | max | busy | gap p50 | gap p95 | gap max |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+awk -F'|' '$1 == "PARTIAL" {printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9, $10}' "$out"
 echo
 echo "End of speech → final (ms), per utterance. End of speech: the send time of the frame holding the"
 echo "final's end_ms (the server's end of the last voiced frame). eos→final: the final's arrival minus"

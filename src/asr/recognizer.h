@@ -66,6 +66,11 @@ class RecognizerStream {
   virtual Status feed(std::span<const float> samples) = 0;
   // Best-effort text of the utterance so far; cheap to call repeatedly.
   virtual Result<std::string> partial() = 0;
+  // The speaker paused inside the utterance (the caller's voice-activity
+  // detector saw a short silence; more speech may follow). An engine may
+  // settle the text so far now, so that little work is left for finalize().
+  // Optional: by default nothing happens.
+  virtual Status settle() { return {}; }
   // Ends the utterance and returns the final transcript. Call once.
   virtual Result<Transcript> finalize() = 0;
 };

@@ -138,6 +138,7 @@ struct LiveConfig {
   std::chrono::milliseconds endpoint_silence{500};       // silence that ends an utterance
   std::chrono::milliseconds endpoint_min_silence{300};   // ... after a finished sentence
   std::chrono::milliseconds endpoint_max_silence{1200};  // ... after "and", "so", "um"
+  std::chrono::milliseconds pause_silence{200};          // a pause: the recogniser settles
   std::chrono::milliseconds max_utterance{30'000};       // forced split
   std::chrono::milliseconds max_backlog{10'000};         // audio queued before the stream is cut
   std::chrono::milliseconds resume_grace{120'000};       // a dropped session stays resumable

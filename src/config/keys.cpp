@@ -410,6 +410,10 @@ std::vector<KeySpec> build_table() {
       "live.endpoint_max_silence", {"SCRIBEPOD_LIVE_ENDPOINT_MAX_SILENCE"}, kMs, milliseconds{100},
       10 * kSecond, "Silence that ends an utterance after a trailing \"and\", \"so\", \"um\"",
       field<kLive, &Lv::endpoint_max_silence>()));
+  t.push_back(duration_key(
+      "live.pause_silence", {"SCRIBEPOD_LIVE_PAUSE_SILENCE"}, kMs, milliseconds{0}, 10 * kSecond,
+      "Silence inside an utterance after which the recogniser settles the words so far (0: off)",
+      field<kLive, &Lv::pause_silence>()));
   t.push_back(duration_key("live.max_utterance", {"SCRIBEPOD_LIVE_MAX_UTTERANCE"}, kMs, kSecond,
                            kHour, "Longer utterances are split",
                            field<kLive, &Lv::max_utterance>()));

@@ -41,7 +41,15 @@ struct SpeechEnd {
   double endpoint_wait_ms = 0;    // silence waited for after the speech (audio time)
 };
 
-using SegmentFrame = std::variant<SpeechStart, AudioFrame, SpeechEnd>;
+// The speaker paused inside the open utterance: `pause_silence` of silence
+// followed its last active speech frame, and more speech may come. Sent at
+// most once per silence, after the audio up to `at_sample`. The recogniser
+// may settle the text so far here (RecognizerStream::settle()).
+struct SpeechPause {
+  int64_t at_sample = 0;
+};
+
+using SegmentFrame = std::variant<SpeechStart, AudioFrame, SpeechPause, SpeechEnd>;
 
 // Best-effort text of the open utterance, covering its audio from
 // start_sample to end_sample.

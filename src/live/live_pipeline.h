@@ -17,6 +17,7 @@ inline SegmenterParams segmenter_params(const config::LiveConfig& live,
   p.endpoint_silence = live.endpoint_silence;
   p.endpoint_min_silence = live.endpoint_min_silence;
   p.endpoint_max_silence = live.endpoint_max_silence;
+  p.pause_silence = live.pause_silence;
   p.max_utterance = live.max_utterance;
   return p;
 }

@@ -285,16 +285,23 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
            1007);
       return handle_disconnect();
     }
-    run_segments(segmenter_->process(samples), at);
+    run_segments(segmenter_->process(samples), at, ms);
   }
 
-  void run_segments(std::vector<SegmentFrame> frames, SteadyTime at) {
+  // `current_ms`: the audio of the frames at hand, still counted in the
+  // backlog until they are done.
+  void run_segments(std::vector<SegmentFrame> frames, SteadyTime at, double current_ms) {
     const double backlog =
         backlog_ms_.load() + static_cast<double>(recognition_->buffered_samples()) / 16.0;
     const bool behind = backlog > kBehindMs;
     if (busy_ && backlog < kCaughtUpMs) busy_ = false;
     RecognitionOutput out;
-    for (SegmentFrame& f : frames) recognition_->on_frame(std::move(f), at, behind, out);
+    for (SegmentFrame& f : frames) recognition_->on_frame(std::move(f), at, out);
+    using Backlog = RecognitionStage::Backlog;
+    recognition_->flush_partial(behind                             ? Backlog::kBehind
+                                : backlog_ms_.load() > current_ms ? Backlog::kNewerQueued
+                                                                  : Backlog::kNone,
+                                out);
     segmenter_->set_latest_text(recognition_->latest_text());
     deliver(out);
   }
@@ -399,7 +406,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
     }
     auto tail = segmenter_->close(reason);
     for (auto& f : tail) frames.push_back(std::move(f));
-    run_segments(std::move(frames), at);
+    run_segments(std::move(frames), at, 0);
   }
 
   // Stop or shutdown: the remaining events, then the closing one.

@@ -13,8 +13,7 @@ RecognitionStage::RecognitionStage(std::shared_ptr<asr::Recognizer> recognizer,
       params_(std::move(params)),
       next_id_(first_utterance_id) {}
 
-void RecognitionStage::on_frame(SegmentFrame frame, SteadyTime arrival, bool behind,
-                                RecognitionOutput& out) {
+void RecognitionStage::on_frame(SegmentFrame frame, SteadyTime arrival, RecognitionOutput& out) {
   std::visit(
       [&](auto&& f) {
         using T = std::decay_t<decltype(f)>;
@@ -25,7 +24,10 @@ void RecognitionStage::on_frame(SegmentFrame frame, SteadyTime arrival, bool beh
           if (queue_.size() == 1) (void)ensure_stream(queue_.back(), out);
         } else if constexpr (std::is_same_v<T, AudioFrame>) {
           if (queue_.empty() || queue_.back().ended) return;  // no open utterance
-          feed(queue_.back(), std::move(f.samples), behind, out);
+          feed(queue_.back(), std::move(f.samples), out);
+        } else if constexpr (std::is_same_v<T, SpeechPause>) {
+          if (queue_.empty() || queue_.back().ended || !queue_.back().stream) return;
+          if (auto s = queue_.back().stream->settle(); !s) out.errors.push_back(s.error());
         } else {
           if (queue_.empty() || queue_.back().ended) return;
           queue_.back().ended = true;
@@ -76,8 +78,7 @@ bool RecognitionStage::ensure_stream(Utterance& u, RecognitionOutput& out) {
   return true;
 }
 
-void RecognitionStage::feed(Utterance& u, std::vector<float> samples, bool behind,
-                            RecognitionOutput& out) {
+void RecognitionStage::feed(Utterance& u, std::vector<float> samples, RecognitionOutput& out) {
   const auto n = static_cast<int64_t>(samples.size());
   u.received += n;
   const bool is_head = &u == &queue_.front();
@@ -91,9 +92,15 @@ void RecognitionStage::feed(Utterance& u, std::vector<float> samples, bool behin
     return;
   }
   u.since_partial += n;
-  if (u.since_partial < params_.partial_interval_samples) return;
+}
+
+void RecognitionStage::flush_partial(Backlog backlog, RecognitionOutput& out) {
+  if (queue_.empty()) return;
+  Utterance& u = queue_.back();
+  if (u.ended || !u.stream || u.since_partial < params_.partial_interval_samples) return;
+  if (backlog == Backlog::kNewerQueued) return;  // still due, for the newer audio
   u.since_partial = 0;
-  if (behind) {
+  if (backlog == Backlog::kBehind) {
     // Coalesced: the next partial covers this audio too.
     ++u.partials_dropped;
     ++out.partials_skipped;
@@ -141,6 +148,7 @@ void RecognitionStage::finalize(Utterance& u, RecognitionOutput& out) {
   f.speech_end_to_final_ms =
       f.endpoint_wait_ms + std::chrono::duration<double, std::milli>(now - u.end_arrival).count();
   f.emitted_at = now;
+
   out.finals.push_back(std::move(f));
 }
 

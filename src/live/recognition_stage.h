@@ -3,8 +3,12 @@
 // It opens a recogniser stream at each utterance's start and feeds audio as
 // it arrives, so little work remains when the endpoint fires; it asks for a
 // partial at most once per `partial_interval` of new audio, and finalizes
-// each utterance exactly once. When the session is behind, due partials are
-// skipped (counted as dropped, reported so the session can send `busy`).
+// each utterance exactly once. A due partial waits while newer audio is
+// already queued behind the frame at hand (coalesced: the next frame's
+// partial covers it, and no stale one goes out after a stall); when the
+// session is far behind, due partials are skipped (counted as dropped,
+// reported so the session can send `busy`). A SpeechPause lets the
+// recogniser settle the words so far (RecognizerStream::settle()).
 //
 // Utterances are recognised strictly in order: when open_stream fails with
 // kUnavailable (every decoder busy), the utterance and any that follow are
@@ -52,9 +56,21 @@ class RecognitionStage {
   RecognitionStage(std::shared_ptr<asr::Recognizer> recognizer, RecognitionParams params,
                    int64_t first_utterance_id);
 
+  // How far behind the session is when a frame is handled.
+  enum class Backlog {
+    kNone,         // nothing newer is waiting: a due partial goes out
+    kNewerQueued,  // newer audio is queued: a due partial waits for it
+    kBehind,       // far behind: due partials are skipped and counted
+  };
+
   // One frame from the segmenter; `arrival` is when the audio that produced
-  // it reached the server, `behind` whether partials should be skipped.
-  void on_frame(SegmentFrame frame, SteadyTime arrival, bool behind, RecognitionOutput& out);
+  // it reached the server.
+  void on_frame(SegmentFrame frame, SteadyTime arrival, RecognitionOutput& out);
+
+  // After the frames of one chunk of audio: the open utterance's partial, if
+  // one is due, judged by the backlog now (recognising the chunk may have
+  // taken long enough for newer audio to arrive).
+  void flush_partial(Backlog backlog, RecognitionOutput& out);
 
   // Retries utterances waiting for a decoder and finalizes ended ones.
   void pump(RecognitionOutput& out);
@@ -89,7 +105,7 @@ class RecognitionStage {
     int partials_dropped = 0;
   };
 
-  void feed(Utterance& u, std::vector<float> samples, bool behind, RecognitionOutput& out);
+  void feed(Utterance& u, std::vector<float> samples, RecognitionOutput& out);
   bool ensure_stream(Utterance& u, RecognitionOutput& out);
   void finalize(Utterance& u, RecognitionOutput& out);
 

@@ -44,10 +44,11 @@ Result<UtteranceSegmenter> UtteranceSegmenter::create(const SegmenterParams& par
   if (params.max_utterance.count() < 200 || params.preroll.count() < 0 ||
       params.endpoint_min_silence.count() <= 0 ||
       params.endpoint_silence < params.endpoint_min_silence ||
-      params.endpoint_max_silence < params.endpoint_silence || params.split_window.count() < 0) {
+      params.endpoint_max_silence < params.endpoint_silence || params.split_window.count() < 0 ||
+      params.pause_silence.count() < 0 || params.pause_silence >= params.endpoint_min_silence) {
     return Error::invalid_config(
-        "live endpointing: need 0 < min_silence <= silence <= max_silence and max_utterance >= "
-        "200 ms");
+        "live endpointing: need 0 < min_silence <= silence <= max_silence, 0 <= pause_silence < "
+        "min_silence and max_utterance >= 200 ms");
   }
   auto vad = audio::VoiceActivityDetector::create(params.vad);
   if (!vad) return std::move(vad).take_error();
@@ -60,6 +61,7 @@ UtteranceSegmenter::UtteranceSegmenter(SegmenterParams params, audio::VoiceActiv
   max_samples_ = to_samples(params_.max_utterance);
   window_samples_ = std::min(to_samples(params_.split_window), max_samples_ / 2);
   required_silence_samples_ = to_samples(params_.endpoint_silence);
+  pause_samples_ = to_samples(params_.pause_silence);
 }
 
 void UtteranceSegmenter::set_latest_text(std::string_view text) {
@@ -83,7 +85,10 @@ std::vector<SegmentFrame> UtteranceSegmenter::process(std::span<const float> sam
       last_active_end_ = frame_end;
     } else {
       energies_.push_back({f.index, f.energy_db});
-      if (active) last_active_end_ = frame_end;
+      if (active) {
+        last_active_end_ = frame_end;
+        paused_ = false;
+      }
       const int64_t silence = frame_end - last_active_end_;
       if (!active && silence >= required_silence_samples_) {
         send_audio(frame_end, out);
@@ -93,6 +98,11 @@ std::vector<SegmentFrame> UtteranceSegmenter::process(std::span<const float> sam
       if (frame_end - utt_start_ >= max_samples_) split(out);
     }
     send_audio(std::min(frame_end, hold_limit()), out);
+    if (in_utterance_ && pause_samples_ > 0 && !paused_ && !active &&
+        frame_end - last_active_end_ >= pause_samples_) {
+      paused_ = true;
+      out.emplace_back(SpeechPause{sent_until_});
+    }
   }
   trim();
   return out;
@@ -117,6 +127,7 @@ void UtteranceSegmenter::open(int64_t start, std::vector<SegmentFrame>& out) {
   sent_until_ = start;
   energies_.clear();
   required_silence_samples_ = to_samples(params_.endpoint_silence);
+  paused_ = false;
   out.emplace_back(SpeechStart{start});
 }
 

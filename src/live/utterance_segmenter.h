@@ -15,6 +15,10 @@
 //   sending audio twice, the last split_window before the limit is held back
 //   until the cut is known. Every sample of an utterance goes out exactly
 //   once, so no word is lost or duplicated at a split.
+// - Pause: once per stretch of silence inside an utterance, when it reaches
+//   pause_silence (shorter than any endpoint), a SpeechPause follows the
+//   audio up to it, so the recogniser can settle the words so far while the
+//   endpoint is still being waited for.
 // - close() ends the open utterance now (end_of_turn, stop, shutdown).
 //
 // One segmenter serves one stream; not thread-safe.
@@ -38,6 +42,8 @@ struct SegmenterParams {
   std::chrono::milliseconds endpoint_silence{500};
   std::chrono::milliseconds endpoint_min_silence{300};   // after . ? !
   std::chrono::milliseconds endpoint_max_silence{1200};  // after "and", "so", "um", ...
+  // Silence inside an utterance that sends a SpeechPause; 0: never.
+  std::chrono::milliseconds pause_silence{200};
   std::chrono::milliseconds max_utterance{30'000};
   // Where a forced split may fall: the last this-much before max_utterance
   // (at most half of max_utterance).
@@ -100,6 +106,8 @@ class UtteranceSegmenter {
   int64_t last_active_end_ = 0;
   int64_t last_close_ = 0;
   int64_t required_silence_samples_ = 0;
+  int64_t pause_samples_ = 0;
+  bool paused_ = false;  // a SpeechPause was sent for the current silence
   bool shrink_pending_ = false;       // an utterance ended: release its buffers
   std::deque<FrameEnergy> energies_;  // the open utterance's frames within the split window
 };

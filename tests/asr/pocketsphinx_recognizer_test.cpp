@@ -404,6 +404,87 @@ TEST(PocketSphinxRecognizer, StreamPartialsGrowAndFinalEqualsBatch) {
   EXPECT_FALSE((*stream)->partial().ok());
 }
 
+// settle() at a pause ends the search's segment there: the words so far are
+// kept (and shown by partial()), the rest of the utterance is a new segment,
+// and the final has every word once, each at its own time.
+TEST(PocketSphinxRecognizer, SettleAtAPauseKeepsEveryWordOnceInPlace) {
+  auto r = make(pocketsphinx_default_params());
+  ASSERT_TRUE(r);
+  const auto speech = read_raw(kData / "goforward.raw");
+  ASSERT_FALSE(speech.samples.empty());
+  const std::size_t gap = audio::kSampleRate * 4 / 10;  // a 400 ms pause
+  std::vector<float> audio = speech.samples;
+  audio.resize(audio.size() + gap, 0.0F);
+  const std::size_t second_start = audio.size();
+  audio.insert(audio.end(), speech.samples.begin(), speech.samples.end());
+
+  const auto run = [&](bool settle) {
+    TranscribeOptions options;
+    options.word_timestamps = true;
+    auto stream = r->open_stream(options);
+    EXPECT_TRUE(stream.ok());
+    const std::size_t chunk = audio::kSampleRate / 10;
+    const std::size_t pause_at = speech.samples.size() + audio::kSampleRate / 5;
+    bool settled = false;
+    for (std::size_t at = 0; at < audio.size(); at += chunk) {
+      const auto n = std::min(chunk, audio.size() - at);
+      EXPECT_TRUE((*stream)->feed(std::span<const float>(audio).subspan(at, n)).ok());
+      if (settle && !settled && at + n >= pause_at) {
+        EXPECT_TRUE((*stream)->settle().ok());
+        EXPECT_TRUE((*stream)->settle().ok());  // nothing new: nothing to do
+        EXPECT_EQ((*stream)->partial().value(), "go forward ten meters");
+        settled = true;
+      }
+    }
+    auto final = (*stream)->finalize();
+    EXPECT_TRUE(final.ok());
+    return final.ok() ? *final : Transcript{};
+  };
+  const auto plain = run(false);
+  const auto settled = run(true);
+  EXPECT_EQ(settled.text, "go forward ten meters go forward ten meters");
+  EXPECT_EQ(settled.text, plain.text);
+  std::vector<Word> words;
+  for (const auto& seg : settled.segments) words.insert(words.end(), seg.words.begin(), seg.words.end());
+  ASSERT_EQ(words.size(), 8U);
+  const double second_s = static_cast<double>(second_start) / audio::kSampleRate;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) {
+      EXPECT_GE(words[i].start_s, words[i - 1].end_s - 1e-9) << i;
+    }
+    // The second "go" is in the second copy of the speech, not mapped back
+    // to the start of the utterance.
+    if (i < 4) {
+      EXPECT_LT(words[i].end_s, second_s + 0.05) << i;
+    } else {
+      EXPECT_GT(words[i].start_s, second_s - 0.3) << i;
+    }
+  }
+}
+
+// A few frames after a settle (PocketSphinx's lattice asserted on a
+// continued utterance of 5-6 frames) finish cleanly, with the settled words.
+TEST(PocketSphinxRecognizer, TinyTailAfterASettleFinishes) {
+  auto r = make(pocketsphinx_default_params());
+  ASSERT_TRUE(r);
+  const auto speech = read_raw(kData / "goforward.raw");
+  for (std::size_t tail : {1U, 5U, 6U, 7U, 25U}) {
+    auto stream = r->open_stream({});
+    ASSERT_TRUE(stream.ok());
+    const std::size_t frame = 160;
+    const std::size_t head = audio::kSampleRate * 2;
+    for (std::size_t at = 0; at + frame <= head; at += frame) {
+      ASSERT_TRUE((*stream)->feed(std::span<const float>(speech.samples).subspan(at, frame)).ok());
+    }
+    ASSERT_TRUE((*stream)->settle().ok());
+    const auto more = std::span<const float>(speech.samples).subspan(head - 8000, tail * frame);
+    ASSERT_TRUE((*stream)->feed(more).ok());
+    auto final = (*stream)->finalize();
+    ASSERT_TRUE(final.ok()) << tail;
+    EXPECT_EQ(final->text.rfind("go forward ten meters", 0), 0U) << tail << ": " << final->text;
+  }
+}
+
 // How the caller chunks the audio does not change the words. With the final
 // text from the live search, the restart of its cepstral mean happens at the
 // end of the chunk that crosses 1 s of speech, so a word edge may move by a

@@ -26,6 +26,7 @@ struct Utterance {
   int64_t start = 0;
   SpeechEnd end;
   std::vector<float> audio;
+  std::vector<int64_t> pauses;  // SpeechPause::at_sample, in order
 };
 
 // Streams `audio` in 100 ms chunks and collects the utterances, checking the
@@ -39,10 +40,16 @@ std::vector<Utterance> segment(UtteranceSegmenter& seg, const std::vector<float>
       if (auto* s = std::get_if<SpeechStart>(&f)) {
         EXPECT_FALSE(open);
         open = true;
-        out.push_back({s->start_sample, {}, {}});
+        out.push_back({s->start_sample, {}, {}, {}});
       } else if (auto* a = std::get_if<AudioFrame>(&f)) {
         EXPECT_TRUE(open);
         append(out.back().audio, a->samples);
+      } else if (auto* p = std::get_if<SpeechPause>(&f)) {
+        EXPECT_TRUE(open);
+        // After all the audio up to it.
+        EXPECT_EQ(p->at_sample,
+                  out.back().start + static_cast<int64_t>(out.back().audio.size()));
+        out.back().pauses.push_back(p->at_sample);
       } else {
         EXPECT_TRUE(open);
         open = false;
@@ -105,6 +112,50 @@ TEST(UtteranceSegmenter, OneUtteranceWithPrerollAndTheEndpointWait) {
   }
   EXPECT_LE(u.start, 16000 + 16000 / 2);  // opens near the speech, with pre-roll
   EXPECT_GE(u.end.end_sample - u.end.speech_end_sample, 500 * 16 - 160);
+}
+
+TEST(UtteranceSegmenter, APauseInsideTheUtteranceIsSentOncePerSilence) {
+  auto clip = samples::read_raw(samples::kPocketSphinxData / "goforward.raw").samples;
+  ASSERT_GT(clip.size(), 16000U * 23 / 10);
+  // The speech of the clip (0.45-2.25 s; it has 0.5 s of silence before
+  // and 0.6 s after), twice, with 150 ms of silence between: a pause of
+  // about 350 ms, past pause_silence and short of the endpoint.
+  const std::vector<float> speech(clip.begin() + 16000 * 45 / 100, clip.begin() + 16000 * 225 / 100);
+  std::vector<float> audio = silence(1);
+  append(audio, speech);
+  append(audio, silence(0.15));
+  const auto second_start = static_cast<int64_t>(audio.size());
+  append(audio, speech);
+  append(audio, silence(1.5));
+  auto seg = make();
+  auto utts = segment(seg, audio);
+  ASSERT_EQ(utts.size(), 1U);
+  const Utterance& u = utts[0];
+  // One pause in the gap between the two, and one in the final silence
+  // before the endpoint: each 200 ms after the last active speech frame.
+  ASSERT_EQ(u.pauses.size(), 2U);
+  EXPECT_GT(u.pauses[0], 16000 + static_cast<int64_t>(speech.size()) / 2);
+  EXPECT_LT(u.pauses[0], second_start + 16000 / 10);
+  EXPECT_NEAR(static_cast<double>(u.end.speech_end_sample + 200 * 16),
+              static_cast<double>(u.pauses[1]), 161);
+  EXPECT_LT(u.pauses[1], u.end.end_sample);
+}
+
+TEST(UtteranceSegmenter, PauseSilenceZeroSendsNoPause) {
+  auto speech = samples::read_raw(samples::kPocketSphinxData / "goforward.raw").samples;
+  std::vector<float> audio = silence(1);
+  append(audio, speech);
+  append(audio, silence(1.5));
+  SegmenterParams p;
+  p.pause_silence = std::chrono::milliseconds(0);
+  auto seg = UtteranceSegmenter::create(p);
+  ASSERT_TRUE(seg.ok());
+  auto utts = segment(*seg, audio);
+  ASSERT_EQ(utts.size(), 1U);
+  EXPECT_TRUE(utts[0].pauses.empty());
+  // A pause as long as an endpoint is refused.
+  p.pause_silence = p.endpoint_min_silence;
+  EXPECT_EQ(UtteranceSegmenter::create(p).error().code, ErrorCode::kInvalidConfig);
 }
 
 TEST(UtteranceSegmenter, TrailingConjunctionWaitsLonger) {

@@ -157,6 +157,14 @@ class PocketSphinxStream final : public RecognizerStream {
     return lease_->partial_text();
   }
 
+  Status settle() override {
+    if (!lease_) return Error::bad_request("the utterance was already finalized");
+    const auto start = Clock::now();
+    auto status = lease_->settle_stream();
+    decode_ms_ += ms_since(start);
+    return status;
+  }
+
   Result<Transcript> finalize() override {
     if (!lease_) return Error::bad_request("the utterance was already finalized");
     const auto start = Clock::now();

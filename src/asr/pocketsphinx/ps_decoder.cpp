@@ -38,6 +38,13 @@ constexpr const char* kDefaultSearch = "_default";
 // default; generous here so -vad_prespeech can grow).
 constexpr std::size_t kMaxFramesPerStep = 256;
 
+// The fewest frames a settled segment, or the tail after the last settle,
+// is read from. PocketSphinx's lattice asserts on a continued utterance of a
+// handful of frames (5-6 did; its feature window is several frames wide).
+// Less than this cannot hold a word: a word is longer, and the endpoint that
+// ends an utterance after it adds the front end's trailing frames too.
+constexpr std::size_t kMinSegmentFrames = 20;
+
 // Our copy of sphinxbase's front end: audio -> cepstra of the frames its
 // voice-activity detector keeps, each tagged with its real frame index.
 class FrontEnd {
@@ -145,6 +152,12 @@ std::vector<mfcc_t*> rows_of(std::vector<mfcc_t>& cep, std::size_t dim, std::siz
   return rows;
 }
 
+std::string joined(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  return a + " " + b;
+}
+
 std::string join_clean(const char* hyp) {
   if (hyp == nullptr) return {};
   std::string out;
@@ -180,8 +193,15 @@ struct PsDecoder::Impl {
   bool restart_pending = false;
   std::size_t second_restart_frames = 0;
   std::size_t restarts = 0;
-  bool fast_pending = false;  // the stream is on the batch search, to switch
-  std::size_t fast_frames = 0;
+  bool fast_pending = false;  // the segment is on the batch search, to switch
+  std::size_t fast_frames = 0;     // frames of a segment after which it switches
+  bool fast_enabled = false;       // whether long segments switch at all
+  // Settled segments (see settle_stream()): frames before segment_start are
+  // decoded for good, their words in `settled`.
+  std::size_t segment_start = 0;
+  std::vector<PsWord> settled;
+  std::string settled_text;
+  std::size_t settles = 0;
 
   ~Impl() {
     fe.reset();
@@ -222,7 +242,7 @@ struct PsDecoder::Impl {
   // fwdflat pass.
   Status search_new_frames() {
     const bool cmn_due = restart_pending && fe->frames() >= restart_frames;
-    const bool switch_due = fast_pending && fe->frames() >= fast_frames;
+    const bool switch_due = fast_pending && fe->frames() >= segment_start + fast_frames;
     if (cmn_due || switch_due) {
       if (ps_end_utt(ps) < 0)
         return Error::internal("PocketSphinx failed to restart the utterance");
@@ -243,7 +263,7 @@ struct PsDecoder::Impl {
       }
       if (ps_start_utt(ps) < 0)
         return Error::internal("PocketSphinx failed to restart the utterance");
-      searched = 0;
+      searched = segment_start;  // settled segments stay as they are
     }
     if (fe->frames() <= searched) return {};
     // The search gets a copy of the new frames: our buffer must stay raw
@@ -285,7 +305,8 @@ struct PsDecoder::Impl {
 
   // The finished utterance's words, fillers dropped, frames mapped to audio
   // time through the front end's real frame indices.
-  std::vector<PsWord> words_of_last_utterance(double audio_s) {
+  // `first_frame`: the front-end frame the search's frame 0 was.
+  std::vector<PsWord> words_of_last_utterance(double audio_s, std::size_t first_frame = 0) {
     std::vector<PsWord> words;
     if (fe->frames() == 0) return words;
     logmath_t* lmath = ps_get_logmath(ps);
@@ -297,8 +318,10 @@ struct PsDecoder::Impl {
       int sf = 0;
       int ef = 0;
       ps_seg_frames(seg, &sf, &ef);
-      const auto first = std::min<std::size_t>(static_cast<std::size_t>(std::max(sf, 0)), last);
-      const auto end = std::min<std::size_t>(static_cast<std::size_t>(std::max({ef, sf, 0})), last);
+      const auto first =
+          std::min<std::size_t>(first_frame + static_cast<std::size_t>(std::max(sf, 0)), last);
+      const auto end =
+          std::min<std::size_t>(first_frame + static_cast<std::size_t>(std::max({ef, sf, 0})), last);
       PsWord word;
       word.text = std::move(text);
       word.start_s = std::min(audio_s, static_cast<double>(fe->real_index(first)) * spf);
@@ -424,6 +447,10 @@ Status PsDecoder::begin_stream(const StreamStart& start) {
   d.fe->start();
   d.searched = 0;
   d.restarts = 0;
+  d.segment_start = 0;
+  d.settled.clear();
+  d.settled_text.clear();
+  d.settles = 0;
   d.restart_frames = start.restart_frames;
   d.restart_pending = start.restart_frames > 0;
   d.second_restart_frames =
@@ -437,6 +464,7 @@ Status PsDecoder::begin_stream(const StreamStart& start) {
   // them most); a long one moves to the fast search at fast_after_frames.
   const bool fast_now = d.has_batch_search && start.fast_after_frames == 0;
   d.fast_pending = d.has_batch_search && !fast_now;
+  d.fast_enabled = d.fast_pending;
   d.fast_frames = start.fast_after_frames;
   if (d.has_batch_search &&
       ps_set_search(d.ps, fast_now ? d.live_search.c_str() : kBatchSearch) < 0) {
@@ -456,7 +484,32 @@ Status PsDecoder::feed(std::span<const float> samples) {
 
 std::string PsDecoder::partial_text() {
   if (!impl_->live) return {};
-  return join_clean(ps_get_hyp(impl_->ps, nullptr));
+  return joined(impl_->settled_text, join_clean(ps_get_hyp(impl_->ps, nullptr)));
+}
+
+Status PsDecoder::settle_stream() {
+  auto& d = *impl_;
+  if (!d.live) return Error::internal("PsDecoder::settle_stream called outside a stream");
+  // Too little since the last settle: it stays part of the next segment.
+  if (d.searched < d.segment_start + kMinSegmentFrames) return {};
+  if (ps_end_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to settle the utterance");
+  auto words = d.words_of_last_utterance(d.fe->audio_seconds(), d.segment_start);
+  for (auto& w : words) {
+    d.settled_text = joined(d.settled_text, w.text);
+    d.settled.push_back(std::move(w));
+  }
+  d.segment_start = d.searched;
+  ++d.settles;
+  // The next segment starts from the mean of all the speech so far, and on
+  // the batch search again: it is short until it proves otherwise.
+  d.set_live_mean(d.mean_of_frames());
+  if (d.fast_enabled) {
+    d.fast_pending = true;
+    if (ps_set_search(d.ps, kBatchSearch) < 0)
+      return Error::internal("PocketSphinx failed to select its batch search");
+  }
+  if (ps_start_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to start an utterance");
+  return {};
 }
 
 Result<std::vector<PsWord>> PsDecoder::finish_stream(bool redecode) {
@@ -469,13 +522,20 @@ Result<std::vector<PsWord>> PsDecoder::finish_stream(bool redecode) {
   // The last partial, as a listener saw it. (After ps_end_utt, ps_get_hyp
   // would run the bestpath search over the live lattice: ~1 s for 25 s of
   // speech, wasted when the batch pass follows.)
-  last_live_text_ = join_clean(ps_get_hyp(d.ps, nullptr));
+  last_live_text_ = joined(d.settled_text, join_clean(ps_get_hyp(d.ps, nullptr)));
   d.live = false;
   if (ps_end_utt(d.ps) < 0 || !searched.ok()) {
     return Error::internal("PocketSphinx failed to finish the utterance");
   }
-  if (!redecode) return d.words_of_last_utterance(d.fe->audio_seconds());
-  return d.decode_buffered(d.fe->audio_seconds());
+  if (redecode) return d.decode_buffered(d.fe->audio_seconds());
+  std::vector<PsWord> words = std::move(d.settled);
+  d.settled.clear();
+  if (d.settles == 0 || d.searched >= d.segment_start + kMinSegmentFrames) {
+    auto last = d.words_of_last_utterance(d.fe->audio_seconds(), d.segment_start);
+    words.insert(words.end(), std::make_move_iterator(last.begin()),
+                 std::make_move_iterator(last.end()));
+  }
+  return words;
 }
 
 void PsDecoder::abort_stream() {
@@ -485,6 +545,8 @@ void PsDecoder::abort_stream() {
 }
 
 std::size_t PsDecoder::live_restarts() const { return impl_->restarts; }
+
+std::size_t PsDecoder::settles() const { return impl_->settles; }
 
 double PsDecoder::speech_seconds() const {
   return static_cast<double>(impl_->fe->frames()) * impl_->fe->seconds_per_frame();

@@ -57,14 +57,24 @@ class PsDecoder {
     // Then once more at `second_restart_frames` (> restart_frames; 0:
     // never), from the mean of the longer stretch of speech.
     std::size_t second_restart_frames = 0;
-    // Decoders with a fast search (stream_fwdflat_max_ms >= 0): the stream
-    // moves to it, with a restart, once this many frames of speech are in
-    // (0: starts on it). Until then it uses the batch search.
+    // Decoders with a fast search (stream_fwdflat_max_ms >= 0): a segment
+    // (the stream since its start or its last settle) moves to it, with a
+    // restart, once it has this many frames of speech (0: starts on it).
+    // Until then it uses the batch search.
     std::size_t fast_after_frames = 0;
   };
   Status begin_stream(const StreamStart& start);
   Status feed(std::span<const float> samples);
   std::string partial_text();
+  // The speaker paused: ends the live search's current segment here (its
+  // end-of-utterance passes run now, over the segment only), keeps its
+  // words, and goes on with a new segment that starts from the mean of all
+  // the speech so far. finish_stream() then has only the audio since the
+  // last settle left to finish. A pause is a word boundary, so nothing is
+  // cut; the language model starts a new sentence at each settle.
+  Status settle_stream();
+  // Segments settled in the current (or last) stream.
+  std::size_t settles() const;
   // `redecode` false: skip the batch pass and return the live search's
   // result (about half the work; the live result is only as good as its
   // running mean).
