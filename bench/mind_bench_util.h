@@ -137,7 +137,8 @@ class TempDir {
 
 // A llama-architecture GGUF with random weights written by tools/make_tiny_gguf
 // (SCRIBEPOD_TINY_GGUF_TOOL overrides the built path). `shape` is extra
-// arguments, e.g. "--embd 512 --layers 4 --heads 8 --head-kv 2 --ff 2048"; "" is the tool's tiny default.
+// arguments, e.g. "--embd 512 --layers 4 --heads 8 --head-kv 2 --ff 2048"; "" is the tool's tiny
+// default.
 inline std::string make_model(const TempDir& dir, const std::string& name,
                               const std::string& shape) {
   std::string tool = SCRIBEPOD_TINY_GGUF_TOOL;

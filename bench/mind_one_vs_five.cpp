@@ -368,10 +368,9 @@ int main() {
   setup.field_tokens = std::max(1, env_int("MIND_BENCH_FIELD_TOKENS", 32));
   setup.threads = std::max(1, env_int("MIND_BENCH_THREADS", 2));
   const char* shape_env = std::getenv("MIND_BENCH_SHAPE");
-  const std::string shape =
-      shape_env != nullptr && *shape_env != 0
-          ? shape_env
-          : "--embd 512 --layers 4 --heads 8 --head-kv 2 --ff 2048";
+  const std::string shape = shape_env != nullptr && *shape_env != 0
+                                ? shape_env
+                                : "--embd 512 --layers 4 --heads 8 --head-kv 2 --ff 2048";
 
   TempDir dir;
   setup.model = make_model(dir, "one-vs-five.gguf", shape + " --ctx 4096");

@@ -298,10 +298,13 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
     RecognitionOutput out;
     for (SegmentFrame& f : frames) recognition_->on_frame(std::move(f), at, out);
     using Backlog = RecognitionStage::Backlog;
-    recognition_->flush_partial(behind                             ? Backlog::kBehind
-                                : backlog_ms_.load() > current_ms ? Backlog::kNewerQueued
-                                                                  : Backlog::kNone,
-                                out);
+    Backlog now = Backlog::kNone;
+    if (behind) {
+      now = Backlog::kBehind;
+    } else if (backlog_ms_.load() > current_ms) {
+      now = Backlog::kNewerQueued;  // audio that arrived while these frames were recognised
+    }
+    recognition_->flush_partial(now, out);
     segmenter_->set_latest_text(recognition_->latest_text());
     deliver(out);
   }

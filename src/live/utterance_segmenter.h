@@ -107,7 +107,7 @@ class UtteranceSegmenter {
   int64_t last_close_ = 0;
   int64_t required_silence_samples_ = 0;
   int64_t pause_samples_ = 0;
-  bool paused_ = false;  // a SpeechPause was sent for the current silence
+  bool paused_ = false;               // a SpeechPause was sent for the current silence
   bool shrink_pending_ = false;       // an utterance ended: release its buffers
   std::deque<FrameEnergy> energies_;  // the open utterance's frames within the split window
 };

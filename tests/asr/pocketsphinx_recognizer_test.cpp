@@ -445,7 +445,8 @@ TEST(PocketSphinxRecognizer, SettleAtAPauseKeepsEveryWordOnceInPlace) {
   EXPECT_EQ(settled.text, "go forward ten meters go forward ten meters");
   EXPECT_EQ(settled.text, plain.text);
   std::vector<Word> words;
-  for (const auto& seg : settled.segments) words.insert(words.end(), seg.words.begin(), seg.words.end());
+  for (const auto& seg : settled.segments)
+    words.insert(words.end(), seg.words.begin(), seg.words.end());
   ASSERT_EQ(words.size(), 8U);
   const double second_s = static_cast<double>(second_start) / audio::kSampleRate;
   for (std::size_t i = 0; i < words.size(); ++i) {

@@ -47,8 +47,7 @@ std::vector<Utterance> segment(UtteranceSegmenter& seg, const std::vector<float>
       } else if (auto* p = std::get_if<SpeechPause>(&f)) {
         EXPECT_TRUE(open);
         // After all the audio up to it.
-        EXPECT_EQ(p->at_sample,
-                  out.back().start + static_cast<int64_t>(out.back().audio.size()));
+        EXPECT_EQ(p->at_sample, out.back().start + static_cast<int64_t>(out.back().audio.size()));
         out.back().pauses.push_back(p->at_sample);
       } else {
         EXPECT_TRUE(open);
@@ -120,7 +119,8 @@ TEST(UtteranceSegmenter, APauseInsideTheUtteranceIsSentOncePerSilence) {
   // The speech of the clip (0.45-2.25 s; it has 0.5 s of silence before
   // and 0.6 s after), twice, with 150 ms of silence between: a pause of
   // about 350 ms, past pause_silence and short of the endpoint.
-  const std::vector<float> speech(clip.begin() + 16000 * 45 / 100, clip.begin() + 16000 * 225 / 100);
+  const std::vector<float> speech(clip.begin() + 16000 * 45 / 100,
+                                  clip.begin() + 16000 * 225 / 100);
   std::vector<float> audio = silence(1);
   append(audio, speech);
   append(audio, silence(0.15));

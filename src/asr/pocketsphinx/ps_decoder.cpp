@@ -193,9 +193,9 @@ struct PsDecoder::Impl {
   bool restart_pending = false;
   std::size_t second_restart_frames = 0;
   std::size_t restarts = 0;
-  bool fast_pending = false;  // the segment is on the batch search, to switch
-  std::size_t fast_frames = 0;     // frames of a segment after which it switches
-  bool fast_enabled = false;       // whether long segments switch at all
+  bool fast_pending = false;    // the segment is on the batch search, to switch
+  std::size_t fast_frames = 0;  // frames of a segment after which it switches
+  bool fast_enabled = false;    // whether long segments switch at all
   // Settled segments (see settle_stream()): frames before segment_start are
   // decoded for good, their words in `settled`.
   std::size_t segment_start = 0;
@@ -320,8 +320,8 @@ struct PsDecoder::Impl {
       ps_seg_frames(seg, &sf, &ef);
       const auto first =
           std::min<std::size_t>(first_frame + static_cast<std::size_t>(std::max(sf, 0)), last);
-      const auto end =
-          std::min<std::size_t>(first_frame + static_cast<std::size_t>(std::max({ef, sf, 0})), last);
+      const auto end = std::min<std::size_t>(
+          first_frame + static_cast<std::size_t>(std::max({ef, sf, 0})), last);
       PsWord word;
       word.text = std::move(text);
       word.start_s = std::min(audio_s, static_cast<double>(fe->real_index(first)) * spf);
