@@ -29,6 +29,7 @@ Result<std::shared_ptr<asr::Recognizer>> make_recognizer(const config::Config& c
     auto p = asr::pocketsphinx_default_params();
     p.model_dir = a.pocketsphinx_model_dir;
     p.stream_fwdflat_max_ms = a.pocketsphinx_stream_fwdflat_ms;
+    p.background_search = a.pocketsphinx_background_search;
     p.decoders = a.concurrency;
     return wrap(asr::make_pocketsphinx_recognizer(p));
   }

@@ -88,6 +88,10 @@ struct AsrConfig {
   // Live streams search with PocketSphinx's fwdflat pass until this much
   // speech, then without it (a cheap final); -1 = always with it.
   int pocketsphinx_stream_fwdflat_ms = 3000;
+  // Live streams do their slow recogniser steps (settles at pauses, CMN
+  // restarts) on a second PocketSphinx handle, on another thread (~115 MB
+  // more per decoder).
+  bool pocketsphinx_background_search = true;
   std::string remote_url;      // OpenAI-compatible server root
   std::string remote_api_key;  // secret
   std::string remote_model = "whisper-1";

@@ -299,6 +299,12 @@ std::vector<KeySpec> build_table() {
                           "Live streams use the fwdflat pass until this many ms of speech, then a "
                           "fast search (cheaper finals on long utterances); -1 = always",
                           field<kAsr, &As::pocketsphinx_stream_fwdflat_ms>()));
+  t.push_back(bool_key("asr.pocketsphinx_background_search",
+                       {"SCRIBEPOD_ASR_POCKETSPHINX_BACKGROUND_SEARCH"},
+                       "Live streams do their slow recogniser steps (settles at pauses, CMN "
+                       "restarts) on a second PocketSphinx handle, on another thread (~115 MB "
+                       "more per decoder); false = on the stream's own thread",
+                       field<kAsr, &As::pocketsphinx_background_search>()));
   t.push_back(string_key("asr.remote_url", {"SCRIBEPOD_ASR_REMOTE_URL"},
                          "Root URL of an OpenAI-compatible transcription server (remote engine)",
                          field<kAsr, &As::remote_url>()));

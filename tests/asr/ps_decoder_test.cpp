@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <span>
+#include <thread>
 #include <utility>
 
 #include "asr/pocketsphinx/pocketsphinx_recognizer.h"
@@ -107,6 +109,106 @@ TEST(PsDecoderStreaming, CmnRestartFixesTheColdStart) {
   EXPECT_GE(cold_final, 0.6);
   EXPECT_LE(warm_partial, 0.4);
   EXPECT_LE(warm_final, 0.25);
+}
+
+// A settle finished in the background on the second handle gives the same
+// words, at the same times, as one finished on the stream's thread; the
+// stream goes on on the other handle meanwhile, and a settle that finds the
+// second handle still busy runs on the stream's thread.
+TEST(PsDecoderStreaming, BackgroundSettleGivesTheSameWords) {
+  auto params = pocketsphinx_default_params();
+  ASSERT_TRUE(make(params));
+  TempDir dir;
+  const auto pcm = jfk(dir);
+  // Settle at every 1.5 s of audio (the speech has pauses about that far
+  // apart; where one falls in a word, both runs cut it the same way).
+  const auto run = [&](ps::PsDecoder& decoder) {
+    EXPECT_TRUE(decoder.begin_stream({}).ok());
+    for (std::size_t at = 0; at < pcm.samples.size(); at += 1600) {
+      const auto n = std::min<std::size_t>(1600, pcm.samples.size() - at);
+      EXPECT_TRUE(decoder.feed(std::span<const float>(pcm.samples).subspan(at, n)).ok());
+      if ((at / 1600) % 15 == 14) {
+        EXPECT_TRUE(decoder.settle_stream().ok());
+        EXPECT_FALSE(decoder.partial_text().empty());
+      }
+    }
+    auto words = decoder.finish_stream(/*redecode=*/false);
+    EXPECT_TRUE(words.ok());
+    return words.ok() ? *words : std::vector<ps::PsWord>{};
+  };
+  auto inline_params = params;
+  inline_params.background_search = false;
+  auto inline_decoder = ps::PsDecoder::create(inline_params);
+  ASSERT_TRUE(inline_decoder.ok());
+  const auto expected = run(**inline_decoder);
+  EXPECT_EQ((*inline_decoder)->background_settles(), 0U);
+  ASSERT_GE((*inline_decoder)->settles(), 3U);
+
+  auto decoder = ps::PsDecoder::create(params);
+  ASSERT_TRUE(decoder.ok());
+  // The first stream starts building the second handle.
+  ASSERT_TRUE((*decoder)->begin_stream({}).ok());
+  (*decoder)->abort_stream();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const auto got = run(**decoder);
+  EXPECT_GE((*decoder)->background_settles(), 1U);
+  EXPECT_EQ((*decoder)->settles(), (*inline_decoder)->settles());
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].text, expected[i].text) << i;
+    EXPECT_DOUBLE_EQ(got[i].start_s, expected[i].start_s) << i;
+    EXPECT_DOUBLE_EQ(got[i].end_s, expected[i].end_s) << i;
+  }
+}
+
+// A restart (new mean, re-search of the segment) and the move to the fast
+// search run in the background on the second handle while the stream goes
+// on; the result is as good as the inline restart's (the re-searched frames
+// reach the search in two pieces instead of one, so it may differ slightly).
+TEST(PsDecoderStreaming, BackgroundRestartIsAsGoodAsInline) {
+  auto params = pocketsphinx_default_params();
+  ASSERT_TRUE(make(params));
+  TempDir dir;
+  const auto pcm = jfk(dir);
+  ps::PsDecoder::StreamStart start;
+  start.restart_frames = 100;
+  start.second_restart_frames = 300;
+  start.fast_after_frames = 300;
+  const auto run = [&](ps::PsDecoder& decoder) {
+    EXPECT_TRUE(decoder.begin_stream(start).ok());
+    for (std::size_t at = 0; at < pcm.samples.size(); at += 1600) {
+      const auto n = std::min<std::size_t>(1600, pcm.samples.size() - at);
+      EXPECT_TRUE(decoder.feed(std::span<const float>(pcm.samples).subspan(at, n)).ok());
+      EXPECT_TRUE(decoder.partial_text().size() < 1000);
+    }
+    auto words = decoder.finish_stream(/*redecode=*/false);
+    EXPECT_TRUE(words.ok());
+    std::string text;
+    for (const auto& w : words.value()) text += (text.empty() ? "" : " ") + w.text;
+    return word_errors(kJfkText, text).rate();
+  };
+  auto inline_params = params;
+  inline_params.background_search = false;
+  auto inline_decoder = ps::PsDecoder::create(inline_params);
+  ASSERT_TRUE(inline_decoder.ok());
+  const double inline_wer = run(**inline_decoder);
+  EXPECT_EQ((*inline_decoder)->background_restarts(), 0U);
+  EXPECT_EQ((*inline_decoder)->live_restarts(), 2U);
+
+  auto decoder = ps::PsDecoder::create(params);
+  ASSERT_TRUE(decoder.ok());
+  ASSERT_TRUE((*decoder)->begin_stream({}).ok());  // starts building the second handle
+  (*decoder)->abort_stream();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const double wer = run(**decoder);
+  EXPECT_GE((*decoder)->background_restarts(), 1U);
+  EXPECT_EQ((*decoder)->live_restarts(), 2U);
+  std::cout << "  JFK live final WER: inline restarts " << 100 * inline_wer
+            << " %, background restarts " << 100 * wer << " %\n";
+  EXPECT_LE(wer, inline_wer + 0.1);
+  // The decoder can be dropped mid-stream, a restart in flight.
+  ASSERT_TRUE((*decoder)->begin_stream(start).ok());
+  EXPECT_TRUE((*decoder)->feed(std::span<const float>(pcm.samples).subspan(0, 16000 * 2)).ok());
 }
 
 }  // namespace

@@ -111,6 +111,16 @@ struct PocketSphinxParams {
   //   shorter than a second, so warm_cmn stays on.
   int cmn_second_restart_ms = 3000;
   double redecode_max_s = 0.5;
+  // Streams: a second PocketSphinx handle per decoder takes a stream's slow
+  // steps off the stream's thread: finishing a segment settled at a pause
+  // (RecognizerStream::settle(): fwdflat and bestpath over it, up to ~0.5 s
+  // for 3 s of speech), and the re-search at a CMN restart or at the move
+  // to the fast search (up to ~1 s). The stream goes on with one handle
+  // while the other works, then they swap. The second handle is built on
+  // a decoder's first stream, off the stream's thread, and costs as much
+  // memory as the first (~115 MB). false: those steps run on the stream's
+  // thread.
+  bool background_search = true;
   // A pause of at least this long between words starts a new segment.
   double segment_gap_s = 0.6;
 };

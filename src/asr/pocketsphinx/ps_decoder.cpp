@@ -12,6 +12,8 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <future>
+#include <mutex>
 #include <utility>
 
 #include "audio/pcm.h"
@@ -175,6 +177,132 @@ std::string join_clean(const char* hyp) {
   return out;
 }
 
+// One PocketSphinx decoder handle: acoustic model, dictionary, searches.
+struct Handle {
+  ps_decoder_t* ps = nullptr;
+  feat_t* feat = nullptr;
+  bool has_batch_search = false;
+};
+
+// A second n-gram search over the same language model (shared, not loaded
+// again) with the batch settings: a search reads -fwdflat and -bestpath from
+// the decoder's configuration when it is built, so they are set for the
+// moment and put back. It is built last on purpose: building a search also
+// sets the acoustic model's feature buffer to keep the whole utterance only
+// if that search has two passes, and without that, fwdflat cannot rewind and
+// a stream's restarts corrupt the live search (an assertion in
+// ngram_search_fwdtree.c).
+Status add_batch_search(Handle& h, const PocketSphinxParams& params) {
+  ngram_model_t* lm = ps_get_lm(h.ps, kDefaultSearch);
+  if (lm == nullptr) return Error::internal("PocketSphinx has no language model to share");
+  // The default search holds its model inside a one-model set; share the
+  // model itself rather than nest the set.
+  if (ngram_model_set_iter_t* it = ngram_model_set_iter(lm); it != nullptr) {
+    const char* name = nullptr;
+    if (ngram_model_t* inner = ngram_model_set_iter_model(it, &name); inner != nullptr) lm = inner;
+    ngram_model_set_iter_free(it);
+  }
+  cmd_ln_t* config = ps_get_config(h.ps);
+  cmd_ln_set_int_r(config, "-fwdflat", params.fwdflat ? 1 : 0);
+  cmd_ln_set_int_r(config, "-bestpath", params.bestpath ? 1 : 0);
+  const int rc = ps_set_lm(h.ps, kBatchSearch, lm);
+  cmd_ln_set_int_r(config, "-fwdflat", 0);
+  cmd_ln_set_int_r(config, "-bestpath", params.stream_bestpath ? 1 : 0);
+  if (rc < 0) return Error::internal("PocketSphinx could not build its batch search");
+  h.has_batch_search = true;
+  return {};
+}
+
+// A handle as PsDecoder::create configures it (the caller frees h.ps). One
+// at a time in the process: loading is I/O- and allocation-heavy, and
+// sphinxbase keeps some process-wide state; second handles are built on
+// threads of their own.
+Result<Handle> build_handle(const PocketSphinxParams& params) {
+  static std::mutex build_mu;
+  std::lock_guard lock(build_mu);
+  const std::filesystem::path dir(params.model_dir);
+  const bool fast = params.stream_fwdflat_max_ms >= 0;
+  // No -logfn: PocketSphinx's log is process-wide and make_pocketsphinx_recognizer
+  // switches it off once; -logfn would reopen it on every decoder we build,
+  // racing with decoders that log on other threads.
+  std::vector<std::string> args = {
+      "-hmm",
+      (dir / "en-us").string(),
+      "-lm",
+      (dir / "en-us.lm.bin").string(),
+      "-dict",
+      (dir / "cmudict-en-us.dict").string(),
+      "-beam",
+      fmt::format("{:g}", params.beam),
+      "-wbeam",
+      fmt::format("{:g}", params.wbeam),
+      "-pbeam",
+      fmt::format("{:g}", params.pbeam),
+      // With a fast search, it is the decoder's own; see add_batch_search().
+      "-fwdflat",
+      fast ? "no" : (params.fwdflat ? "yes" : "no"),
+      "-bestpath",
+      (fast ? params.stream_bestpath : params.bestpath) ? "yes" : "no",
+  };
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  cmd_ln_t* config =
+      cmd_ln_parse_r(nullptr, ps_args(), static_cast<std::int32_t>(argv.size()), argv.data(), TRUE);
+  if (config == nullptr) return Error::invalid_config("PocketSphinx rejected its parameters");
+  Handle h;
+  h.ps = ps_init(config);
+  cmd_ln_free_r(config);  // the decoder keeps its own reference
+  if (h.ps == nullptr) {
+    return Error::invalid_config("PocketSphinx could not load the model in " + params.model_dir +
+                                 " (corrupt or incompatible files?); reinstall it with "
+                                 "`apt-get install --reinstall pocketsphinx-en-us`");
+  }
+  h.feat = ps_get_feat(h.ps);
+  if (fast) {
+    if (auto s = add_batch_search(h, params); !s) {
+      ps_free(h.ps);
+      return std::move(s).take_error();
+    }
+  }
+  return h;
+}
+
+// What mapping a finished search's frames to audio time needs, copied so
+// that another thread can do it while the front end goes on.
+struct FrameTimes {
+  std::vector<std::int64_t> real_index;  // of the search's frames 0, 1, ...
+  double seconds_per_frame = 0.01;
+  double audio_s = 0;
+};
+
+// The finished utterance's words on `ps`, fillers dropped, frames mapped to
+// audio time through the front end's real frame indices.
+std::vector<PsWord> words_of(ps_decoder_t* ps, const FrameTimes& t) {
+  std::vector<PsWord> words;
+  if (t.real_index.empty()) return words;
+  logmath_t* lmath = ps_get_logmath(ps);
+  const std::size_t last = t.real_index.size() - 1;
+  for (ps_seg_t* seg = ps_seg_iter(ps); seg != nullptr; seg = ps_seg_next(seg)) {
+    auto text = clean_word(ps_seg_word(seg));
+    if (text.empty()) continue;
+    int sf = 0;
+    int ef = 0;
+    ps_seg_frames(seg, &sf, &ef);
+    const auto first = std::min<std::size_t>(static_cast<std::size_t>(std::max(sf, 0)), last);
+    const auto end = std::min<std::size_t>(static_cast<std::size_t>(std::max({ef, sf, 0})), last);
+    PsWord word;
+    word.text = std::move(text);
+    word.start_s =
+        std::min(t.audio_s, static_cast<double>(t.real_index[first]) * t.seconds_per_frame);
+    word.end_s =
+        std::min(t.audio_s, static_cast<double>(t.real_index[end] + 1) * t.seconds_per_frame);
+    const double p = logmath_exp(lmath, ps_seg_prob(seg, nullptr, nullptr, nullptr));
+    word.probability = static_cast<float>(std::clamp(p, 0.0, 1.0));
+    words.push_back(std::move(word));
+  }
+  return words;
+}
+
 }  // namespace
 
 struct PsDecoder::Impl {
@@ -196,19 +324,147 @@ struct PsDecoder::Impl {
   bool fast_pending = false;    // the segment is on the batch search, to switch
   std::size_t fast_frames = 0;  // frames of a segment after which it switches
   bool fast_enabled = false;    // whether long segments switch at all
+  std::string segment_search;   // the search each segment starts on
   // Settled segments (see settle_stream()): frames before segment_start are
   // decoded for good, their words in `settled`.
   std::size_t segment_start = 0;
   std::vector<PsWord> settled;
   std::string settled_text;
   std::size_t settles = 0;
+  // Background settles (PocketSphinxParams::background_search): a second
+  // handle, built on the first stream by another thread. A settle swaps it
+  // in for the next segment at once, and the handle that searched the
+  // settled segment finishes it (fwdflat, bestpath, words) on a thread of
+  // its own, then becomes the spare again.
+  PocketSphinxParams params;
+  std::future<Result<Handle>> spare_build;
+  Handle spare;                                     // ps null until built
+  std::future<Result<std::vector<PsWord>>> ending;  // a settled segment being finished
+  std::string ending_text;                          // its last partial, shown meanwhile
+  Status ending_error;
+  std::size_t background_settles = 0;
+  // A restart in the background: the spare re-searches the segment's frames
+  // up to restart_end with the new mean while this handle goes on with the
+  // old one; then it catches up and takes over (collect_restart()), and the
+  // old handle ends its utterance (discarded) on a thread of its own.
+  std::future<Status> restarting;
+  std::size_t restart_end = 0;
+  std::future<void> discarding;
+  std::size_t background_restarts = 0;
 
   ~Impl() {
+    if (ending.valid()) ending.wait();
+    if (discarding.valid()) discarding.wait();
+    if (restarting.valid()) {
+      (void)restarting.get();
+      ps_end_utt(spare.ps);  // the re-search's utterance, never taken over
+    }
+    if (spare_build.valid()) {
+      auto built = spare_build.get();
+      if (built.ok()) spare = *built;
+    }
     fe.reset();
     if (ps != nullptr) {
       if (live) ps_end_utt(ps);
       ps_free(ps);
     }
+    if (spare.ps != nullptr) ps_free(spare.ps);
+  }
+
+  // Takes in the words of a segment finished in the background: at once if
+  // they are ready, or waiting for them when `wait`.
+  void collect_ending(bool wait) {
+    if (!ending.valid()) return;
+    if (!wait && ending.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    auto words = ending.get();
+    ending_text.clear();
+    if (!words.ok()) {
+      ending_error = std::move(words).take_error();
+      return;
+    }
+    for (auto& w : *words) {
+      settled_text = settled_text.empty() ? w.text : settled_text + " " + w.text;
+      settled.push_back(std::move(w));
+    }
+  }
+
+  // Whether the spare handle is built and idle.
+  bool spare_ready() {
+    if (spare.ps == nullptr && spare_build.valid() &&
+        spare_build.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      auto built = spare_build.get();
+      if (built.ok()) spare = *built;  // else settles stay on the stream's thread
+    }
+    if (discarding.valid() &&
+        discarding.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      discarding.get();
+    }
+    return spare.ps != nullptr && !ending.valid() && !restarting.valid() && !discarding.valid();
+  }
+
+  Status start_background_restart(const std::vector<float>& mean, const std::string& search) {
+    Handle h = spare;
+    std::vector<mfcc_t> mean_vec(fe->dim(), 0);
+    std::copy_n(mean.begin(), std::min(mean.size(), mean_vec.size()), mean_vec.begin());
+    cmn_live_set(h.feat->cmn_struct, mean_vec.data());
+    h.feat->cmn = CMN_LIVE;
+    restart_end = fe->frames();
+    const auto& all = fe->cepstra();
+    std::vector<mfcc_t> cep(all.begin() + static_cast<std::ptrdiff_t>(segment_start * fe->dim()),
+                            all.begin() + static_cast<std::ptrdiff_t>(restart_end * fe->dim()));
+    const std::size_t dim = fe->dim();
+    const bool select = has_batch_search;
+    restarting = std::async(std::launch::async, [h, cep = std::move(cep), dim, search, select]() {
+      auto copy = cep;
+      auto rows = rows_of(copy, dim, 0);
+      if (select && ps_set_search(h.ps, search.c_str()) < 0)
+        return Status(Error::internal("PocketSphinx failed to select its search"));
+      if (ps_start_utt(h.ps) < 0)
+        return Status(Error::internal("PocketSphinx failed to restart the utterance"));
+      if (!rows.empty() &&
+          ps_process_cep(h.ps, rows.data(), static_cast<int>(rows.size()), FALSE, FALSE) < 0) {
+        return Status(Error::internal("PocketSphinx failed to process audio"));
+      }
+      return Status();
+    });
+    ++background_restarts;
+    return {};
+  }
+
+  // Once a background restart is done (or at once, when `wait`): the spare
+  // searches what came since, takes over the stream, and the old handle
+  // ends its utterance on a thread of its own.
+  Status collect_restart(bool wait) {
+    if (!restarting.valid()) return {};
+    if (!wait && restarting.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      return {};
+    }
+    if (auto s = restarting.get(); !s) return s;
+    if (fe->frames() > restart_end) {
+      const auto& all = fe->cepstra();
+      std::vector<mfcc_t> cep(all.begin() + static_cast<std::ptrdiff_t>(restart_end * fe->dim()),
+                              all.end());
+      auto rows = rows_of(cep, fe->dim(), 0);
+      if (ps_process_cep(spare.ps, rows.data(), static_cast<int>(rows.size()), FALSE, FALSE) < 0) {
+        return Error::internal("PocketSphinx failed to process audio");
+      }
+    }
+    std::swap(ps, spare.ps);
+    std::swap(feat, spare.feat);
+    searched = fe->frames();
+    ps_decoder_t* old = spare.ps;
+    discarding = std::async(std::launch::async, [old] { ps_end_utt(old); });
+    return {};
+  }
+
+  // The front end's frames [from, to) as the search that saw them numbers them.
+  FrameTimes frame_times(std::size_t from, std::size_t to) const {
+    FrameTimes t;
+    t.seconds_per_frame = fe->seconds_per_frame();
+    t.audio_s = fe->audio_seconds();
+    to = std::min(to, fe->frames());
+    for (std::size_t i = from; i < to; ++i) t.real_index.push_back(fe->real_index(i));
+    return t;
   }
 
   std::vector<float> mean_of_frames() const {
@@ -241,26 +497,28 @@ struct PsDecoder::Impl {
   // the same way (with a restart), so the end of a long utterance skips the
   // fwdflat pass.
   Status search_new_frames() {
+    if (auto s = collect_restart(false); !s) return s;
     const bool cmn_due = restart_pending && fe->frames() >= restart_frames;
     const bool switch_due = fast_pending && fe->frames() >= segment_start + fast_frames;
-    if (cmn_due || switch_due) {
-      if (ps_end_utt(ps) < 0)
-        return Error::internal("PocketSphinx failed to restart the utterance");
+    if ((cmn_due || switch_due) && !restarting.valid()) {
       // All frames so far: the restart lands at the end of the caller's chunk,
       // so its timing can move a word edge by a frame. (The mean of exactly
       // restart_frames frames would not, but measured worse on JFK's partials.)
-      set_live_mean(mean_of_frames());
+      const std::vector<float> mean = mean_of_frames();
       if (cmn_due) {
         // After the first restart, the second one (if any) is the next.
         restart_pending = restarts == 0 && second_restart_frames > 0;
         if (restart_pending) restart_frames = second_restart_frames;
         ++restarts;
       }
-      if (switch_due) {
-        fast_pending = false;
-        if (ps_set_search(ps, live_search.c_str()) < 0)
-          return Error::internal("PocketSphinx failed to select its fast search");
-      }
+      if (switch_due) fast_pending = false;
+      const std::string search = switch_due ? live_search : segment_search;
+      if (spare_ready()) return start_background_restart(mean, search);
+      if (ps_end_utt(ps) < 0)
+        return Error::internal("PocketSphinx failed to restart the utterance");
+      set_live_mean(mean);
+      if (has_batch_search && ps_set_search(ps, search.c_str()) < 0)
+        return Error::internal("PocketSphinx failed to select its search");
       if (ps_start_utt(ps) < 0)
         return Error::internal("PocketSphinx failed to restart the utterance");
       searched = segment_start;  // settled segments stay as they are
@@ -303,34 +561,12 @@ struct PsDecoder::Impl {
     return words_of_last_utterance(audio_s);
   }
 
-  // The finished utterance's words, fillers dropped, frames mapped to audio
-  // time through the front end's real frame indices.
-  // `first_frame`: the front-end frame the search's frame 0 was.
+  // The finished utterance's words; `first_frame`: the front-end frame the
+  // search's frame 0 was.
   std::vector<PsWord> words_of_last_utterance(double audio_s, std::size_t first_frame = 0) {
-    std::vector<PsWord> words;
-    if (fe->frames() == 0) return words;
-    logmath_t* lmath = ps_get_logmath(ps);
-    const std::size_t last = fe->frames() - 1;
-    const double spf = fe->seconds_per_frame();
-    for (ps_seg_t* seg = ps_seg_iter(ps); seg != nullptr; seg = ps_seg_next(seg)) {
-      auto text = clean_word(ps_seg_word(seg));
-      if (text.empty()) continue;
-      int sf = 0;
-      int ef = 0;
-      ps_seg_frames(seg, &sf, &ef);
-      const auto first =
-          std::min<std::size_t>(first_frame + static_cast<std::size_t>(std::max(sf, 0)), last);
-      const auto end = std::min<std::size_t>(
-          first_frame + static_cast<std::size_t>(std::max({ef, sf, 0})), last);
-      PsWord word;
-      word.text = std::move(text);
-      word.start_s = std::min(audio_s, static_cast<double>(fe->real_index(first)) * spf);
-      word.end_s = std::min(audio_s, static_cast<double>(fe->real_index(end) + 1) * spf);
-      const double p = logmath_exp(lmath, ps_seg_prob(seg, nullptr, nullptr, nullptr));
-      word.probability = static_cast<float>(std::clamp(p, 0.0, 1.0));
-      words.push_back(std::move(word));
-    }
-    return words;
+    FrameTimes t = frame_times(first_frame, fe->frames());
+    t.audio_s = audio_s;
+    return words_of(ps, t);
   }
 };
 
@@ -346,81 +582,19 @@ std::string clean_word(std::string_view word) {
 
 PsDecoder::PsDecoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-// A second n-gram search over the same language model (shared, not loaded
-// again) with the batch settings: a search reads -fwdflat and -bestpath from
-// the decoder's configuration when it is built, so they are set for the
-// moment and put back. It is built last on purpose: building a search also
-// sets the acoustic model's feature buffer to keep the whole utterance only
-// if that search has two passes, and without that, fwdflat cannot rewind and
-// a stream's restarts corrupt the live search (an assertion in
-// ngram_search_fwdtree.c).
-Status PsDecoder::add_batch_search(Impl& d, const PocketSphinxParams& params) {
-  ngram_model_t* lm = ps_get_lm(d.ps, d.live_search.c_str());
-  if (lm == nullptr) return Error::internal("PocketSphinx has no language model to share");
-  // The default search holds its model inside a one-model set; share the
-  // model itself rather than nest the set.
-  if (ngram_model_set_iter_t* it = ngram_model_set_iter(lm); it != nullptr) {
-    const char* name = nullptr;
-    if (ngram_model_t* inner = ngram_model_set_iter_model(it, &name); inner != nullptr) lm = inner;
-    ngram_model_set_iter_free(it);
-  }
-  cmd_ln_t* config = ps_get_config(d.ps);
-  cmd_ln_set_int_r(config, "-fwdflat", params.fwdflat ? 1 : 0);
-  cmd_ln_set_int_r(config, "-bestpath", params.bestpath ? 1 : 0);
-  const int rc = ps_set_lm(d.ps, kBatchSearch, lm);
-  cmd_ln_set_int_r(config, "-fwdflat", 0);
-  cmd_ln_set_int_r(config, "-bestpath", params.stream_bestpath ? 1 : 0);
-  if (rc < 0) return Error::internal("PocketSphinx could not build its batch search");
-  d.has_batch_search = true;
-  return {};
-}
 PsDecoder::~PsDecoder() = default;
 
 Result<std::unique_ptr<PsDecoder>> PsDecoder::create(const PocketSphinxParams& params) {
-  const std::filesystem::path dir(params.model_dir);
-  const bool fast = params.stream_fwdflat_max_ms >= 0;
-  // No -logfn: PocketSphinx's log is process-wide and make_pocketsphinx_recognizer
-  // switches it off once; -logfn would reopen it on every decoder we build,
-  // racing with decoders that log on other threads.
-  std::vector<std::string> args = {
-      "-hmm",
-      (dir / "en-us").string(),
-      "-lm",
-      (dir / "en-us.lm.bin").string(),
-      "-dict",
-      (dir / "cmudict-en-us.dict").string(),
-      "-beam",
-      fmt::format("{:g}", params.beam),
-      "-wbeam",
-      fmt::format("{:g}", params.wbeam),
-      "-pbeam",
-      fmt::format("{:g}", params.pbeam),
-      // With a fast search, it is the decoder's own; see add_batch_search().
-      "-fwdflat",
-      fast ? "no" : (params.fwdflat ? "yes" : "no"),
-      "-bestpath",
-      (fast ? params.stream_bestpath : params.bestpath) ? "yes" : "no",
-  };
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  cmd_ln_t* config =
-      cmd_ln_parse_r(nullptr, ps_args(), static_cast<std::int32_t>(argv.size()), argv.data(), TRUE);
-  if (config == nullptr) return Error::invalid_config("PocketSphinx rejected its parameters");
+  auto handle = build_handle(params);
+  if (!handle.ok()) return std::move(handle).take_error();
   auto impl = std::make_unique<Impl>();
-  impl->ps = ps_init(config);
-  cmd_ln_free_r(config);  // the decoder keeps its own reference
-  if (impl->ps == nullptr) {
-    return Error::invalid_config("PocketSphinx could not load the model in " + params.model_dir +
-                                 " (corrupt or incompatible files?); reinstall it with "
-                                 "`apt-get install --reinstall pocketsphinx-en-us`");
-  }
-  impl->feat = ps_get_feat(impl->ps);
+  impl->ps = handle->ps;
+  impl->feat = handle->feat;
+  impl->has_batch_search = handle->has_batch_search;
+  impl->params = params;
   impl->batch_cmn = impl->feat->cmn;
   // (ps_get_search() would name it, but leaks an iterator on every call.)
   impl->live_search = kDefaultSearch;
-  if (fast) {
-    if (auto s = add_batch_search(*impl, params); !s) return std::move(s).take_error();
-  }
   fe_t* fe = fe_init_auto_r(ps_get_config(impl->ps));
   if (fe == nullptr)
     return Error::invalid_config("PocketSphinx front end rejected the model's feature parameters");
@@ -435,6 +609,7 @@ Result<std::unique_ptr<PsDecoder>> PsDecoder::create(const PocketSphinxParams& p
 
 Result<std::vector<PsWord>> PsDecoder::decode(std::span<const float> samples) {
   if (impl_->live) return Error::internal("PsDecoder::decode called during a stream");
+  impl_->collect_ending(true);
   impl_->fe->start();
   impl_->fe->push(samples);
   impl_->fe->finish();
@@ -444,6 +619,12 @@ Result<std::vector<PsWord>> PsDecoder::decode(std::span<const float> samples) {
 Status PsDecoder::begin_stream(const StreamStart& start) {
   auto& d = *impl_;
   if (d.live) return Error::internal("PsDecoder::begin_stream called twice");
+  d.collect_ending(true);  // (finish_stream and abort_stream already did)
+  if (d.params.background_search && d.spare.ps == nullptr && !d.spare_build.valid()) {
+    d.spare_build = std::async(std::launch::async, [p = d.params] { return build_handle(p); });
+  }
+  d.ending_error = {};
+  d.ending_text.clear();
   d.fe->start();
   d.searched = 0;
   d.restarts = 0;
@@ -466,8 +647,8 @@ Status PsDecoder::begin_stream(const StreamStart& start) {
   d.fast_pending = d.has_batch_search && !fast_now;
   d.fast_enabled = d.fast_pending;
   d.fast_frames = start.fast_after_frames;
-  if (d.has_batch_search &&
-      ps_set_search(d.ps, fast_now ? d.live_search.c_str() : kBatchSearch) < 0) {
+  d.segment_search = fast_now ? d.live_search : std::string(kBatchSearch);
+  if (d.has_batch_search && ps_set_search(d.ps, d.segment_search.c_str()) < 0) {
     return Error::internal("PocketSphinx failed to select its streaming search");
   }
   if (ps_start_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to start an utterance");
@@ -483,8 +664,10 @@ Status PsDecoder::feed(std::span<const float> samples) {
 }
 
 std::string PsDecoder::partial_text() {
-  if (!impl_->live) return {};
-  return joined(impl_->settled_text, join_clean(ps_get_hyp(impl_->ps, nullptr)));
+  auto& d = *impl_;
+  if (!d.live) return {};
+  d.collect_ending(false);
+  return joined(joined(d.settled_text, d.ending_text), join_clean(ps_get_hyp(d.ps, nullptr)));
 }
 
 Status PsDecoder::settle_stream() {
@@ -492,22 +675,48 @@ Status PsDecoder::settle_stream() {
   if (!d.live) return Error::internal("PsDecoder::settle_stream called outside a stream");
   // Too little since the last settle: it stays part of the next segment.
   if (d.searched < d.segment_start + kMinSegmentFrames) return {};
-  if (ps_end_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to settle the utterance");
-  auto words = d.words_of_last_utterance(d.fe->audio_seconds(), d.segment_start);
-  for (auto& w : words) {
-    d.settled_text = joined(d.settled_text, w.text);
-    d.settled.push_back(std::move(w));
+  // A restart is re-searching this segment in the background: its result is
+  // the better one to settle, so wait for it (a pause is where waiting costs
+  // least, and the endpoint may follow).
+  if (auto s = d.collect_restart(true); !s) return s;
+  // The last settled segment is still being finished: a later pause
+  // settles this one (words stay in order).
+  d.collect_ending(false);
+  if (d.ending.valid()) return {};
+  if (d.spare_ready()) {
+    // The spare takes the next segment now; this handle finishes the
+    // segment on a thread of its own. Until then partial_text() shows the
+    // segment's last partial.
+    FrameTimes times = d.frame_times(d.segment_start, d.searched);
+    d.ending_text = join_clean(ps_get_hyp(d.ps, nullptr));
+    std::swap(d.ps, d.spare.ps);
+    std::swap(d.feat, d.spare.feat);
+    d.feat->cmn = CMN_LIVE;
+    ps_decoder_t* finishing = d.spare.ps;
+    d.ending = std::async(std::launch::async, [finishing, times = std::move(times)] {
+      if (ps_end_utt(finishing) < 0) {
+        return Result<std::vector<PsWord>>(
+            Error::internal("PocketSphinx failed to settle the utterance"));
+      }
+      return Result<std::vector<PsWord>>(words_of(finishing, times));
+    });
+    ++d.background_settles;
+  } else {
+    if (ps_end_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to settle the utterance");
+    auto words = d.words_of_last_utterance(d.fe->audio_seconds(), d.segment_start);
+    for (auto& w : words) {
+      d.settled_text = joined(d.settled_text, w.text);
+      d.settled.push_back(std::move(w));
+    }
   }
   d.segment_start = d.searched;
   ++d.settles;
   // The next segment starts from the mean of all the speech so far, and on
   // the batch search again: it is short until it proves otherwise.
   d.set_live_mean(d.mean_of_frames());
-  if (d.fast_enabled) {
-    d.fast_pending = true;
-    if (ps_set_search(d.ps, kBatchSearch) < 0)
-      return Error::internal("PocketSphinx failed to select its batch search");
-  }
+  if (d.fast_enabled) d.fast_pending = true;
+  if (d.has_batch_search && ps_set_search(d.ps, d.segment_search.c_str()) < 0)
+    return Error::internal("PocketSphinx failed to select its search");
   if (ps_start_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to start an utterance");
   return {};
 }
@@ -518,7 +727,15 @@ Result<std::vector<PsWord>> PsDecoder::finish_stream(bool redecode) {
   d.fe->finish();
   d.restart_pending = false;  // too short to restart: not worth it this late
   d.fast_pending = false;     // switching now would re-search it all
+  auto restarted = d.collect_restart(true);
+  if (!restarted.ok()) {
+    d.live = false;
+    ps_end_utt(d.ps);
+    ps_end_utt(d.spare.ps);
+    return restarted.error();
+  }
   auto searched = d.search_new_frames();
+  d.collect_ending(true);
   // The last partial, as a listener saw it. (After ps_end_utt, ps_get_hyp
   // would run the bestpath search over the live lattice: ~1 s for 25 s of
   // speech, wasted when the batch pass follows.)
@@ -527,6 +744,7 @@ Result<std::vector<PsWord>> PsDecoder::finish_stream(bool redecode) {
   if (ps_end_utt(d.ps) < 0 || !searched.ok()) {
     return Error::internal("PocketSphinx failed to finish the utterance");
   }
+  if (!d.ending_error.ok()) return d.ending_error.error();
   if (redecode) return d.decode_buffered(d.fe->audio_seconds());
   std::vector<PsWord> words = std::move(d.settled);
   d.settled.clear();
@@ -540,6 +758,11 @@ Result<std::vector<PsWord>> PsDecoder::finish_stream(bool redecode) {
 
 void PsDecoder::abort_stream() {
   if (!impl_->live) return;
+  impl_->collect_ending(true);
+  if (impl_->restarting.valid()) {
+    (void)impl_->restarting.get();
+    ps_end_utt(impl_->spare.ps);  // the re-search's utterance
+  }
   ps_end_utt(impl_->ps);
   impl_->live = false;
 }
@@ -547,6 +770,10 @@ void PsDecoder::abort_stream() {
 std::size_t PsDecoder::live_restarts() const { return impl_->restarts; }
 
 std::size_t PsDecoder::settles() const { return impl_->settles; }
+
+std::size_t PsDecoder::background_settles() const { return impl_->background_settles; }
+
+std::size_t PsDecoder::background_restarts() const { return impl_->background_restarts; }
 
 double PsDecoder::speech_seconds() const {
   return static_cast<double>(impl_->fe->frames()) * impl_->fe->seconds_per_frame();

@@ -73,8 +73,13 @@ class PsDecoder {
   // last settle left to finish. A pause is a word boundary, so nothing is
   // cut; the language model starts a new sentence at each settle.
   Status settle_stream();
-  // Segments settled in the current (or last) stream.
+  // Segments settled in the current (or last) stream, and of those, the
+  // ones finished in the background (PocketSphinxParams::background_search).
   std::size_t settles() const;
+  std::size_t background_settles() const;
+  // Restarts (live_restarts(), and moves to the fast search) whose re-search
+  // ran in the background on the second handle.
+  std::size_t background_restarts() const;
   // `redecode` false: skip the batch pass and return the live search's
   // result (about half the work; the live result is only as good as its
   // running mean).
@@ -97,7 +102,6 @@ class PsDecoder {
  private:
   struct Impl;
   explicit PsDecoder(std::unique_ptr<Impl> impl);
-  static Status add_batch_search(Impl& d, const PocketSphinxParams& params);
 
   std::unique_ptr<Impl> impl_;
   std::vector<float> model_cmn_;  // the acoustic model's initial CMN vector
