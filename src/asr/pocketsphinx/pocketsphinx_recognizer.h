@@ -3,7 +3,9 @@
 // about 0.2x real time on one core, at about 23 % WER on real speech.
 //
 // Each concurrent decode (a transcribe() call or an open stream) holds one
-// PocketSphinx decoder (~95 MB) from a bounded pool filled on demand; when
+// PocketSphinx decoder (~115 MB; a decoder that has served a stream also
+// holds a second handle for background work, as much again, see
+// `background_search`) from a bounded pool filled on demand; when
 // all are busy, a request waits up to `acquire_timeout` and then fails with
 // kUnavailable. Streams search as audio arrives, so partial() is cheap, and
 // finalize() returns the live search's result, so a stream costs about one
@@ -31,7 +33,8 @@ namespace scribepod::asr {
 struct PocketSphinxParams {
   // Holds en-us/ (acoustic model), en-us.lm.bin and cmudict-en-us.dict.
   std::string model_dir = "/usr/share/pocketsphinx/model/en-us";
-  // Pool size = the most concurrent decodes; each decoder costs ~95 MB.
+  // Pool size = the most concurrent decodes; each decoder costs ~115 MB
+  // (~230 MB once it has served a stream, with background_search).
   std::size_t decoders = 2;
   // How long a request waits for a busy pool before failing kUnavailable.
   std::chrono::milliseconds acquire_timeout{5000};
