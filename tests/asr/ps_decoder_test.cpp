@@ -7,9 +7,9 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <span>
-#include <thread>
 #include <utility>
 
 #include "asr/pocketsphinx/pocketsphinx_recognizer.h"
@@ -38,6 +38,42 @@ std::size_t rss_bytes() {
   std::size_t resident = 0;
   statm >> pages >> resident;
   return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Streams `pcm` through `decoder` in 100 ms chunks, calling `after_chunk(k)`
+// after chunk k, and finishes without a re-decode.
+std::vector<ps::PsWord> stream_through(ps::PsDecoder& decoder,
+                                       const ps::PsDecoder::StreamStart& start,
+                                       const audio::PcmAudio& pcm,
+                                       const std::function<void(std::size_t)>& after_chunk = {}) {
+  EXPECT_TRUE(decoder.begin_stream(start).ok());
+  for (std::size_t at = 0; at < pcm.samples.size(); at += 1600) {
+    const auto n = std::min<std::size_t>(1600, pcm.samples.size() - at);
+    EXPECT_TRUE(decoder.feed(std::span<const float>(pcm.samples).subspan(at, n)).ok());
+    if (after_chunk) after_chunk(at / 1600);
+  }
+  auto words = decoder.finish_stream(/*redecode=*/false);
+  EXPECT_TRUE(words.ok());
+  return words.ok() ? *words : std::vector<ps::PsWord>{};
+}
+
+std::string text_of(const std::vector<ps::PsWord>& words) {
+  std::string text;
+  for (const auto& w : words) text += (text.empty() ? "" : " ") + w.text;
+  return text;
+}
+
+// A decoder with its second handle built (its first stream starts the build).
+std::unique_ptr<ps::PsDecoder> with_second_handle(const PocketSphinxParams& params) {
+  auto decoder = ps::PsDecoder::create(params);
+  if (!decoder.ok()) {
+    ADD_FAILURE() << decoder.error().message;
+    return nullptr;
+  }
+  EXPECT_TRUE((*decoder)->begin_stream({}).ok());
+  (*decoder)->abort_stream();
+  EXPECT_TRUE((*decoder)->wait_for_second_handle(std::chrono::seconds(60)));
+  return std::move(decoder).value();
 }
 
 // What one more decoder costs (the pool's unit of memory); FACTS.md: ~95 MB
@@ -86,15 +122,7 @@ TEST(PsDecoderStreaming, CmnRestartFixesTheColdStart) {
   const auto live_wer = [&](std::size_t restart_frames) {
     ps::PsDecoder::StreamStart start;
     start.restart_frames = restart_frames;
-    EXPECT_TRUE((*decoder)->begin_stream(start).ok());
-    for (std::size_t at = 0; at < pcm.samples.size(); at += 1600) {
-      const auto n = std::min<std::size_t>(1600, pcm.samples.size() - at);
-      EXPECT_TRUE((*decoder)->feed(std::span<const float>(pcm.samples).subspan(at, n)).ok());
-    }
-    auto words = (*decoder)->finish_stream(/*redecode=*/false);
-    EXPECT_TRUE(words.ok());
-    std::string text;
-    for (const auto& w : words.value()) text += (text.empty() ? "" : " ") + w.text;
+    const std::string text = text_of(stream_through(**decoder, start, pcm));
     EXPECT_EQ((*decoder)->live_restarts(), restart_frames > 0 ? 1U : 0U);
     const auto& streamed = (*decoder)->last_live_text();
     const auto rate = word_errors(kJfkText, streamed).rate();
@@ -123,18 +151,12 @@ TEST(PsDecoderStreaming, BackgroundSettleGivesTheSameWords) {
   // Settle at every 1.5 s of audio (the speech has pauses about that far
   // apart; where one falls in a word, both runs cut it the same way).
   const auto run = [&](ps::PsDecoder& decoder) {
-    EXPECT_TRUE(decoder.begin_stream({}).ok());
-    for (std::size_t at = 0; at < pcm.samples.size(); at += 1600) {
-      const auto n = std::min<std::size_t>(1600, pcm.samples.size() - at);
-      EXPECT_TRUE(decoder.feed(std::span<const float>(pcm.samples).subspan(at, n)).ok());
-      if ((at / 1600) % 15 == 14) {
+    return stream_through(decoder, {}, pcm, [&](std::size_t chunk) {
+      if (chunk % 15 == 14) {
         EXPECT_TRUE(decoder.settle_stream().ok());
         EXPECT_FALSE(decoder.partial_text().empty());
       }
-    }
-    auto words = decoder.finish_stream(/*redecode=*/false);
-    EXPECT_TRUE(words.ok());
-    return words.ok() ? *words : std::vector<ps::PsWord>{};
+    });
   };
   auto inline_params = params;
   inline_params.background_search = false;
@@ -144,15 +166,11 @@ TEST(PsDecoderStreaming, BackgroundSettleGivesTheSameWords) {
   EXPECT_EQ((*inline_decoder)->background_settles(), 0U);
   ASSERT_GE((*inline_decoder)->settles(), 3U);
 
-  auto decoder = ps::PsDecoder::create(params);
-  ASSERT_TRUE(decoder.ok());
-  // The first stream starts building the second handle.
-  ASSERT_TRUE((*decoder)->begin_stream({}).ok());
-  (*decoder)->abort_stream();
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  const auto got = run(**decoder);
-  EXPECT_GE((*decoder)->background_settles(), 1U);
-  EXPECT_EQ((*decoder)->settles(), (*inline_decoder)->settles());
+  auto decoder = with_second_handle(params);
+  ASSERT_TRUE(decoder);
+  const auto got = run(*decoder);
+  EXPECT_GE(decoder->background_settles(), 1U);
+  EXPECT_EQ(decoder->settles(), (*inline_decoder)->settles());
   ASSERT_EQ(got.size(), expected.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(got[i].text, expected[i].text) << i;
@@ -175,17 +193,10 @@ TEST(PsDecoderStreaming, BackgroundRestartIsAsGoodAsInline) {
   start.second_restart_frames = 300;
   start.fast_after_frames = 300;
   const auto run = [&](ps::PsDecoder& decoder) {
-    EXPECT_TRUE(decoder.begin_stream(start).ok());
-    for (std::size_t at = 0; at < pcm.samples.size(); at += 1600) {
-      const auto n = std::min<std::size_t>(1600, pcm.samples.size() - at);
-      EXPECT_TRUE(decoder.feed(std::span<const float>(pcm.samples).subspan(at, n)).ok());
+    const auto words = stream_through(decoder, start, pcm, [&](std::size_t) {
       EXPECT_TRUE(decoder.partial_text().size() < 1000);
-    }
-    auto words = decoder.finish_stream(/*redecode=*/false);
-    EXPECT_TRUE(words.ok());
-    std::string text;
-    for (const auto& w : words.value()) text += (text.empty() ? "" : " ") + w.text;
-    return word_errors(kJfkText, text).rate();
+    });
+    return word_errors(kJfkText, text_of(words)).rate();
   };
   auto inline_params = params;
   inline_params.background_search = false;
@@ -195,20 +206,17 @@ TEST(PsDecoderStreaming, BackgroundRestartIsAsGoodAsInline) {
   EXPECT_EQ((*inline_decoder)->background_restarts(), 0U);
   EXPECT_EQ((*inline_decoder)->live_restarts(), 2U);
 
-  auto decoder = ps::PsDecoder::create(params);
-  ASSERT_TRUE(decoder.ok());
-  ASSERT_TRUE((*decoder)->begin_stream({}).ok());  // starts building the second handle
-  (*decoder)->abort_stream();
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  const double wer = run(**decoder);
-  EXPECT_GE((*decoder)->background_restarts(), 1U);
-  EXPECT_EQ((*decoder)->live_restarts(), 2U);
+  auto decoder = with_second_handle(params);
+  ASSERT_TRUE(decoder);
+  const double wer = run(*decoder);
+  EXPECT_GE(decoder->background_restarts(), 1U);
+  EXPECT_EQ(decoder->live_restarts(), 2U);
   std::cout << "  JFK live final WER: inline restarts " << 100 * inline_wer
             << " %, background restarts " << 100 * wer << " %\n";
   EXPECT_LE(wer, inline_wer + 0.1);
   // The decoder can be dropped mid-stream, a restart in flight.
-  ASSERT_TRUE((*decoder)->begin_stream(start).ok());
-  EXPECT_TRUE((*decoder)->feed(std::span<const float>(pcm.samples).subspan(0, 16000 * 2)).ok());
+  ASSERT_TRUE(decoder->begin_stream(start).ok());
+  EXPECT_TRUE(decoder->feed(std::span<const float>(pcm.samples).subspan(0, 16000 * 2)).ok());
 }
 
 }  // namespace

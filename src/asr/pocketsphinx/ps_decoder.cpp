@@ -382,10 +382,7 @@ struct PsDecoder::Impl {
       ending_error = std::move(words).take_error();
       return;
     }
-    for (auto& w : *words) {
-      settled_text = settled_text.empty() ? w.text : settled_text + " " + w.text;
-      settled.push_back(std::move(w));
-    }
+    keep(std::move(words).value());
   }
 
   // Whether the spare handle is built and idle.
@@ -404,19 +401,14 @@ struct PsDecoder::Impl {
 
   Status start_background_restart(const std::vector<float>& mean, const std::string& search) {
     Handle h = spare;
-    std::vector<mfcc_t> mean_vec(fe->dim(), 0);
-    std::copy_n(mean.begin(), std::min(mean.size(), mean_vec.size()), mean_vec.begin());
-    cmn_live_set(h.feat->cmn_struct, mean_vec.data());
+    set_live_mean_of(h.feat, mean);
     h.feat->cmn = CMN_LIVE;
     restart_end = fe->frames();
-    const auto& all = fe->cepstra();
-    std::vector<mfcc_t> cep(all.begin() + static_cast<std::ptrdiff_t>(segment_start * fe->dim()),
-                            all.begin() + static_cast<std::ptrdiff_t>(restart_end * fe->dim()));
     const std::size_t dim = fe->dim();
     const bool select = has_batch_search;
-    restarting = std::async(std::launch::async, [h, cep = std::move(cep), dim, search, select]() {
-      auto copy = cep;
-      auto rows = rows_of(copy, dim, 0);
+    restarting = std::async(std::launch::async, [h, cep = cepstra(segment_start, restart_end), dim,
+                                                 search, select]() mutable {
+      auto rows = rows_of(cep, dim, 0);
       if (select && ps_set_search(h.ps, search.c_str()) < 0)
         return Status(Error::internal("PocketSphinx failed to select its search"));
       if (ps_start_utt(h.ps) < 0)
@@ -441,9 +433,7 @@ struct PsDecoder::Impl {
     }
     if (auto s = restarting.get(); !s) return s;
     if (fe->frames() > restart_end) {
-      const auto& all = fe->cepstra();
-      std::vector<mfcc_t> cep(all.begin() + static_cast<std::ptrdiff_t>(restart_end * fe->dim()),
-                              all.end());
+      auto cep = cepstra(restart_end, fe->frames());
       auto rows = rows_of(cep, fe->dim(), 0);
       if (ps_process_cep(spare.ps, rows.data(), static_cast<int>(rows.size()), FALSE, FALSE) < 0) {
         return Error::internal("PocketSphinx failed to process audio");
@@ -481,10 +471,27 @@ struct PsDecoder::Impl {
     return mean;
   }
 
-  void set_live_mean(std::span<const float> mean) {
+  void set_live_mean(std::span<const float> mean) { set_live_mean_of(feat, mean); }
+  void set_live_mean_of(feat_t* f, std::span<const float> mean) const {
     std::vector<mfcc_t> vec(fe->dim(), 0);
     std::copy_n(mean.begin(), std::min(mean.size(), vec.size()), vec.begin());
-    cmn_live_set(feat->cmn_struct, vec.data());
+    cmn_live_set(f->cmn_struct, vec.data());
+  }
+
+  // A copy of the front end's cepstra of frames [from, to) (the search
+  // normalises what it is given in place; our buffer stays raw).
+  std::vector<mfcc_t> cepstra(std::size_t from, std::size_t to) const {
+    const auto& all = fe->cepstra();
+    return {all.begin() + static_cast<std::ptrdiff_t>(from * fe->dim()),
+            all.begin() + static_cast<std::ptrdiff_t>(to * fe->dim())};
+  }
+
+  // Appends a settled segment's words.
+  void keep(std::vector<PsWord> words) {
+    for (auto& w : words) {
+      settled_text = joined(settled_text, w.text);
+      settled.push_back(std::move(w));
+    }
   }
 
   // Gives the live search every frame it has not seen yet. Once the
@@ -524,11 +531,7 @@ struct PsDecoder::Impl {
       searched = segment_start;  // settled segments stay as they are
     }
     if (fe->frames() <= searched) return {};
-    // The search gets a copy of the new frames: our buffer must stay raw
-    // for the re-decode.
-    const auto& all = fe->cepstra();
-    std::vector<mfcc_t> cep(all.begin() + static_cast<std::ptrdiff_t>(searched * fe->dim()),
-                            all.end());
+    auto cep = cepstra(searched, fe->frames());
     auto rows = rows_of(cep, fe->dim(), 0);
     // (The live CMN updates its mean when a call takes it past 800 frames
     // since the last restart, so on utterances longer than ~3 s past it the
@@ -703,11 +706,7 @@ Status PsDecoder::settle_stream() {
     ++d.background_settles;
   } else {
     if (ps_end_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to settle the utterance");
-    auto words = d.words_of_last_utterance(d.fe->audio_seconds(), d.segment_start);
-    for (auto& w : words) {
-      d.settled_text = joined(d.settled_text, w.text);
-      d.settled.push_back(std::move(w));
-    }
+    d.keep(d.words_of_last_utterance(d.fe->audio_seconds(), d.segment_start));
   }
   d.segment_start = d.searched;
   ++d.settles;
@@ -774,6 +773,16 @@ std::size_t PsDecoder::settles() const { return impl_->settles; }
 std::size_t PsDecoder::background_settles() const { return impl_->background_settles; }
 
 std::size_t PsDecoder::background_restarts() const { return impl_->background_restarts; }
+
+bool PsDecoder::wait_for_second_handle(std::chrono::milliseconds timeout) {
+  auto& d = *impl_;
+  if (d.spare.ps == nullptr && d.spare_build.valid() &&
+      d.spare_build.wait_for(timeout) == std::future_status::ready) {
+    auto built = d.spare_build.get();
+    if (built.ok()) d.spare = *built;
+  }
+  return d.spare.ps != nullptr;
+}
 
 double PsDecoder::speech_seconds() const {
   return static_cast<double>(impl_->fe->frames()) * impl_->fe->seconds_per_frame();

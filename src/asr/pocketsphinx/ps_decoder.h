@@ -15,6 +15,7 @@
 // a decoder gives the same words for the same audio whatever it did before.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -80,6 +81,9 @@ class PsDecoder {
   // Restarts (live_restarts(), and moves to the fast search) whose re-search
   // ran in the background on the second handle.
   std::size_t background_restarts() const;
+  // Whether the second handle is built, waiting up to `timeout` for a build
+  // in progress (the first begin_stream() starts it).
+  bool wait_for_second_handle(std::chrono::milliseconds timeout);
   // `redecode` false: skip the batch pass and return the live search's
   // result (about half the work; the live result is only as good as its
   // running mean).

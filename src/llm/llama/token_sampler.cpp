@@ -15,6 +15,9 @@ namespace {
 // would cost more than the decode it could save.
 constexpr std::size_t kMaxForcedCandidates = 64;
 
+// How the grammar sampler marks a token it does not allow.
+bool rejected(const llama_token_data& t) { return std::isinf(t.logit) && t.logit < 0; }
+
 }  // namespace
 
 Result<SamplerPtr> GrammarCache::grammar_for(const std::string& json_schema) {
@@ -87,7 +90,7 @@ std::optional<llama_token> TokenSampler::grammar_choice() {
   llama_sampler_apply(grammar_.get(), &array_);
   std::vector<llama_token> allowed;
   for (std::size_t i = 0; i < array_.size; ++i) {
-    if (std::isinf(array_.data[i].logit) && array_.data[i].logit < 0) continue;
+    if (rejected(array_.data[i])) continue;
     if (allowed.size() == kMaxForcedCandidates) return std::nullopt;
     allowed.push_back(array_.data[i].id);
   }
@@ -131,7 +134,7 @@ bool TokenSampler::grammar_allows(llama_token token) {
   llama_token_data one{token, 1.0F, 0.0F};
   llama_token_data_array single{&one, 1, -1, false};
   llama_sampler_apply(grammar_.get(), &single);
-  return !(std::isinf(one.logit) && one.logit < 0);
+  return !rejected(one);
 }
 
 void TokenSampler::fill(const float* logits) {
