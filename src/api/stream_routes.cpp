@@ -15,6 +15,7 @@
 #include "http/error_response.h"
 #include "http/websocket.h"
 #include "telemetry/log.h"
+#include "telemetry/service_metrics.h"
 
 namespace scribepod::api {
 
@@ -268,6 +269,10 @@ net::awaitable<void> serve_stream(std::shared_ptr<Hub> hub, beast::tcp_stream st
   opts.idle_timeout = deps.idle_timeout;
   opts.max_queued_messages = deps.max_queued_events;
   opts.before_write = seq_stamper();
+  // scribepod_queue_depth{stage="outbound"}: events waiting to be written to
+  // slow clients, summed over streams.
+  opts.on_queue_change = [&outbound = metrics::service().queue_depth.with({"outbound"})](
+                             std::int64_t delta) { outbound.inc(static_cast<double>(delta)); };
   std::vector<std::pair<std::string, std::string>> headers;
   headers.emplace_back("X-Request-Id", ctx.request_id);
   auto accepted = co_await WebSocketConnection::accept(std::move(stream), req, std::move(opts),

@@ -93,6 +93,7 @@ void WebSocketConnection::enqueue(Outgoing m) {
         std::find_if(queue_.begin(), queue_.end(), [](const Outgoing& o) { return o.droppable; });
     if (victim != queue_.end()) {
       queue_.erase(victim);
+      queue_changed(-1);
     } else if (!m.droppable) {
       // Nothing left to sacrifice: the peer is not reading.
       request_close(opt_.overflow_close_code, "send queue overflow");
@@ -103,7 +104,12 @@ void WebSocketConnection::enqueue(Outgoing m) {
     if (victim == queue_.end()) return;  // the new message was the one dropped
   }
   queue_.push_back(std::move(m));
+  queue_changed(1);
   wake_writer();
+}
+
+void WebSocketConnection::queue_changed(std::int64_t delta) const {
+  if (opt_.on_queue_change && delta != 0) opt_.on_queue_change(delta);
 }
 
 void WebSocketConnection::request_close(int code, std::string reason) {
@@ -150,6 +156,7 @@ net::awaitable<CloseInfo> WebSocketConnection::run(WebSocketHandler& handler) {
   ended_ = true;
   deadline_.cancel();
   handler_ = nullptr;
+  queue_changed(-static_cast<std::int64_t>(queue_.size()));
   queue_.clear();
   co_return info_;
 }
@@ -210,6 +217,7 @@ net::awaitable<void> WebSocketConnection::write_loop() {
     if (!queue_.empty()) {
       Outgoing m = std::move(queue_.front());
       queue_.pop_front();
+      queue_changed(-1);
       if (!m.binary && opt_.before_write) opt_.before_write(m.payload);
       ws_.text(!m.binary);
       co_await ws_.async_write(net::buffer(m.payload), net::redirect_error(net::use_awaitable, ec));

@@ -67,6 +67,10 @@ struct WebSocketOptions {
   // Called by the writer just before a text message is written, in the
   // order they are written (after drops), e.g. to number them.
   std::function<void(std::string& payload)> before_write;
+  // Called on the connection's strand each time the outgoing queue grows or
+  // shrinks, with the change (+1 queued; -1 written or dropped; -n for what
+  // was still queued when the connection ended), e.g. to keep a gauge.
+  std::function<void(std::int64_t delta)> on_queue_change;
 
   static WebSocketOptions default_options() { return {}; }
 };
@@ -135,6 +139,7 @@ class WebSocketConnection : public std::enable_shared_from_this<WebSocketConnect
     bool binary = false;
   };
   void enqueue(Outgoing m);
+  void queue_changed(std::int64_t delta) const;
   void request_close(int code, std::string reason);
   void arm_deadline(std::chrono::milliseconds after);
   void wake_writer();

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -338,6 +340,13 @@ TEST_F(WebSocketTest, FullQueueDropsOldestDroppableFirstAndKeepsTheRest) {
   opts.before_write = [&stamp](std::string& payload) {
     payload = std::to_string(++stamp) + ":" + payload;
   };
+  // The queue's depth as on_queue_change reports it (called on one strand).
+  std::atomic<std::int64_t> depth{0};
+  std::atomic<std::int64_t> deepest{0};
+  opts.on_queue_change = [&](std::int64_t delta) {
+    depth += delta;
+    deepest = std::max(deepest.load(), depth.load());
+  };
   start(opts);
   auto ws = connect();
   // All 110 are queued from one handler call, before the writer can run, so
@@ -353,6 +362,8 @@ TEST_F(WebSocketTest, FullQueueDropsOldestDroppableFirstAndKeepsTheRest) {
   ws->close(websocket::close_code::normal);
   side_.wait_closed();
   EXPECT_EQ(side_.stats.dropped, 94u);
+  EXPECT_EQ(deepest.load(), 16) << "the reported depth reaches the bound and never passes it";
+  EXPECT_EQ(depth.load(), 0) << "every queued message was reported gone";
   std::lock_guard lock(side_.mu);
   EXPECT_EQ(side_.dropped_reported, 94u);
 }
