@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -95,6 +96,29 @@ TEST(PsDecoder, MemoryPerDecoder) {
   EXPECT_LT(mb, 200.0);
 }
 
+// Posteriors cost a pass over the lattice, so they are computed only when
+// asked for; the words and their times are the same either way.
+TEST(PsDecoder, WordProbabilitiesOnlyWhenAskedFor) {
+  auto params = pocketsphinx_default_params();
+  ASSERT_TRUE(make(params));
+  auto decoder = ps::PsDecoder::create(params);
+  ASSERT_TRUE(decoder.ok());
+  const auto go = samples::read_raw(samples::kPocketSphinxData / "goforward.raw").samples;
+  const auto with = (*decoder)->decode(go, /*probabilities=*/true);
+  const auto without = (*decoder)->decode(go, /*probabilities=*/false);
+  ASSERT_TRUE(with.ok() && without.ok());
+  EXPECT_EQ(text_of(*with), "go forward ten meters");
+  ASSERT_EQ(with->size(), without->size());
+  float best = 0;
+  for (std::size_t i = 0; i < with->size(); ++i) {
+    EXPECT_EQ((*with)[i].start_s, (*without)[i].start_s);
+    EXPECT_EQ((*with)[i].end_s, (*without)[i].end_s);
+    EXPECT_EQ((*without)[i].probability, 0.0F);
+    best = std::max(best, (*with)[i].probability);
+  }
+  EXPECT_GT(best, 0.0F);
+}
+
 TEST(PsCleanWord, DropsFillersAndAlternateMarks) {
   EXPECT_EQ(ps::clean_word("<s>"), "");
   EXPECT_EQ(ps::clean_word("</s>"), "");
@@ -141,8 +165,7 @@ TEST(PsDecoderStreaming, CmnRestartFixesTheColdStart) {
 
 // A settle finished in the background on the second handle gives the same
 // words, at the same times, as one finished on the stream's thread; the
-// stream goes on on the other handle meanwhile, and a settle that finds the
-// second handle still busy runs on the stream's thread.
+// stream goes on on the other handle meanwhile, or waits for a free one.
 TEST(PsDecoderStreaming, BackgroundSettleGivesTheSameWords) {
   auto params = pocketsphinx_default_params();
   ASSERT_TRUE(make(params));

@@ -140,6 +140,7 @@ class PocketSphinxStream final : public RecognizerStream {
         static_cast<std::size_t>(p.cmn_second_restart_ms * kFramesPerSecond / 1000.0);
     start.fast_after_frames =
         static_cast<std::size_t>(std::max(p.stream_fwdflat_max_ms, 0) * kFramesPerSecond / 1000.0);
+    start.probabilities = options_.word_timestamps;  // only word timestamps show them
     return lease_->begin_stream(start);
   }
 
@@ -205,7 +206,7 @@ class PocketSphinxRecognizer final : public Recognizer {
     auto lease = shared_->pool.acquire(options.max_wait.value_or(shared_->params.acquire_timeout));
     if (!lease.ok()) return std::move(lease).take_error();
     const auto start = Clock::now();
-    auto words = lease.value()->decode(audio.samples);
+    auto words = lease.value()->decode(audio.samples, options.word_timestamps);
     const double decode_ms = ms_since(start);
     lease.value().release();
     if (!words.ok()) return std::move(words).take_error();

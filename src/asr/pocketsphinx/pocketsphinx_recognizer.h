@@ -119,10 +119,11 @@ struct PocketSphinxParams {
   // (RecognizerStream::settle(): fwdflat and bestpath over it, up to ~0.5 s
   // for 3 s of speech), and the re-search at a CMN restart or at the move
   // to the fast search (up to ~1 s). The stream goes on with one handle
-  // while the other works, then they swap. The second handle is built on
-  // a decoder's first stream, off the stream's thread, and costs as much
-  // memory as the first (~115 MB). false: those steps run on the stream's
-  // thread.
+  // while the other works, then they swap; with both busy, its audio waits
+  // for the first one free (the stream's thread never runs those steps).
+  // The second handle is built on a decoder's first stream, off the
+  // stream's thread, and costs as much memory as the first (~115 MB).
+  // false: those steps run on the stream's thread.
   bool background_search = true;
   // A pause of at least this long between words starts a new segment.
   double segment_gap_s = 0.6;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -273,6 +274,9 @@ struct FrameTimes {
   std::vector<std::int64_t> real_index;  // of the search's frames 0, 1, ...
   double seconds_per_frame = 0.01;
   double audio_s = 0;
+  // Whether to compute each word's posterior probability: a pass over the
+  // lattice, ~10-80 ms for 2.5 s of speech; only word timestamps show it.
+  bool probabilities = true;
 };
 
 // The finished utterance's words on `ps`, fillers dropped, frames mapped to
@@ -296,8 +300,10 @@ std::vector<PsWord> words_of(ps_decoder_t* ps, const FrameTimes& t) {
         std::min(t.audio_s, static_cast<double>(t.real_index[first]) * t.seconds_per_frame);
     word.end_s =
         std::min(t.audio_s, static_cast<double>(t.real_index[end] + 1) * t.seconds_per_frame);
-    const double p = logmath_exp(lmath, ps_seg_prob(seg, nullptr, nullptr, nullptr));
-    word.probability = static_cast<float>(std::clamp(p, 0.0, 1.0));
+    if (t.probabilities) {
+      const double p = logmath_exp(lmath, ps_seg_prob(seg, nullptr, nullptr, nullptr));
+      word.probability = static_cast<float>(std::clamp(p, 0.0, 1.0));
+    }
     words.push_back(std::move(word));
   }
   return words;
@@ -306,6 +312,9 @@ std::vector<PsWord> words_of(ps_decoder_t* ps, const FrameTimes& t) {
 }  // namespace
 
 struct PsDecoder::Impl {
+  // The live handle: the one searching the current segment. Null while every
+  // handle is busy in the background (the segment's frames wait in the front
+  // end and are searched as soon as a handle is free).
   ps_decoder_t* ps = nullptr;
   feat_t* feat = nullptr;
   cmn_type_t batch_cmn = CMN_BATCH;
@@ -325,82 +334,135 @@ struct PsDecoder::Impl {
   std::size_t fast_frames = 0;  // frames of a segment after which it switches
   bool fast_enabled = false;    // whether long segments switch at all
   std::string segment_search;   // the search each segment starts on
+  bool probabilities = true;    // words get their posterior (FrameTimes)
   // Settled segments (see settle_stream()): frames before segment_start are
-  // decoded for good, their words in `settled`.
+  // decoded for good, their words in `settled` (or still being finished, in
+  // `jobs`).
   std::size_t segment_start = 0;
   std::vector<PsWord> settled;
   std::string settled_text;
   std::size_t settles = 0;
-  // Background settles (PocketSphinxParams::background_search): a second
-  // handle, built on the first stream by another thread. A settle swaps it
-  // in for the next segment at once, and the handle that searched the
-  // settled segment finishes it (fwdflat, bestpath, words) on a thread of
-  // its own, then becomes the spare again.
+  // Background work (PocketSphinxParams::background_search): a second
+  // handle, built on the first stream by another thread, lets the slow
+  // steps run off the stream's thread. A settle hands the live handle to a
+  // job that finishes the segment (fwdflat, bestpath, words) and goes on
+  // with an idle handle; a restart re-searches the segment on the idle
+  // handle, which then takes over while the old one is discarded (its
+  // utterance ended, by a job). A job gives its handle back to `idle`.
   PocketSphinxParams params;
   std::future<Result<Handle>> spare_build;
-  Handle spare;                                     // ps null until built
-  std::future<Result<std::vector<PsWord>>> ending;  // a settled segment being finished
-  std::string ending_text;                          // its last partial, shown meanwhile
+  std::size_t handles = 1;  // built so far (2 with the second one)
+  std::vector<Handle> idle;
+  struct Job {
+    bool ends_segment = false;  // its words are a settled segment's; else discarded
+    Handle handle;
+    std::future<Result<std::vector<PsWord>>> done;
+    std::string text;  // a settled segment's last partial, shown meanwhile
+  };
+  std::deque<Job> jobs;  // in the order they were started
   Status ending_error;
   std::size_t background_settles = 0;
-  // A restart in the background: the spare re-searches the segment's frames
-  // up to restart_end with the new mean while this handle goes on with the
-  // old one; then it catches up and takes over (collect_restart()), and the
-  // old handle ends its utterance (discarded) on a thread of its own.
+  // A restart in the background: `restart_handle` re-searches the segment's
+  // frames up to restart_end with the new mean while the live handle goes on
+  // with the old one; then it catches up and takes over (collect_restart()).
   std::future<Status> restarting;
+  Handle restart_handle;
   std::size_t restart_end = 0;
-  std::future<void> discarding;
   std::size_t background_restarts = 0;
 
   ~Impl() {
-    if (ending.valid()) ending.wait();
-    if (discarding.valid()) discarding.wait();
+    wait_for_jobs();
     if (restarting.valid()) {
       (void)restarting.get();
-      ps_end_utt(spare.ps);  // the re-search's utterance, never taken over
+      ps_end_utt(restart_handle.ps);  // the re-search's utterance, never taken over
+      idle.push_back(restart_handle);
     }
-    if (spare_build.valid()) {
-      auto built = spare_build.get();
-      if (built.ok()) spare = *built;
-    }
+    take_built_handle(std::chrono::hours(1));
     fe.reset();
     if (ps != nullptr) {
       if (live) ps_end_utt(ps);
       ps_free(ps);
     }
-    if (spare.ps != nullptr) ps_free(spare.ps);
+    for (const Handle& h : idle) ps_free(h.ps);
   }
 
-  // Takes in the words of a segment finished in the background: at once if
-  // they are ready, or waiting for them when `wait`.
-  void collect_ending(bool wait) {
-    if (!ending.valid()) return;
-    if (!wait && ending.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
-    auto words = ending.get();
-    ending_text.clear();
-    if (!words.ok()) {
-      ending_error = std::move(words).take_error();
-      return;
-    }
-    keep(std::move(words).value());
+  // The second handle, once its build is done (waiting up to `timeout`).
+  void take_built_handle(std::chrono::milliseconds timeout) {
+    if (!spare_build.valid() || spare_build.wait_for(timeout) != std::future_status::ready) return;
+    auto built = spare_build.get();
+    if (!built.ok()) return;  // settles and restarts stay on the stream's thread
+    idle.push_back(*built);
+    ++handles;
   }
 
-  // Whether the spare handle is built and idle.
-  bool spare_ready() {
-    if (spare.ps == nullptr && spare_build.valid() &&
-        spare_build.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-      auto built = spare_build.get();
-      if (built.ok()) spare = *built;  // else settles stay on the stream's thread
+  // Takes in the jobs that are done (every job, when `wait`): a settled
+  // segment's words in segment order, and the handles they free.
+  void collect_jobs(bool wait) {
+    bool segment_waiting = false;  // an earlier segment is not finished yet
+    for (auto it = jobs.begin(); it != jobs.end();) {
+      if ((it->ends_segment && segment_waiting) ||
+          (!wait && it->done.wait_for(std::chrono::seconds(0)) != std::future_status::ready)) {
+        segment_waiting = segment_waiting || it->ends_segment;
+        ++it;
+        continue;
+      }
+      auto words = it->done.get();
+      if (it->ends_segment) {
+        if (words.ok()) {
+          keep(std::move(words).value());
+        } else if (ending_error.ok()) {
+          ending_error = std::move(words).take_error();
+        }
+      }
+      idle.push_back(it->handle);
+      it = jobs.erase(it);
     }
-    if (discarding.valid() &&
-        discarding.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-      discarding.get();
+  }
+  void wait_for_jobs() { collect_jobs(true); }
+
+  // The last partials of the segments still being finished.
+  std::string ending_text() const {
+    std::string text;
+    for (const Job& j : jobs) {
+      if (j.ends_segment) text = joined(text, j.text);
     }
-    return spare.ps != nullptr && !ending.valid() && !restarting.valid() && !discarding.valid();
+    return text;
+  }
+
+  // Makes an idle handle the live one (the caller starts its utterance).
+  bool take_idle() {
+    if (ps != nullptr) return true;
+    take_built_handle(std::chrono::milliseconds(0));
+    if (idle.empty()) return false;
+    ps = idle.back().ps;
+    feat = idle.back().feat;
+    idle.pop_back();
+    return true;
+  }
+
+  // Starts a segment at segment_start on the live handle, from `mean`.
+  Status start_segment(std::span<const float> mean) {
+    feat->cmn = CMN_LIVE;
+    set_live_mean(mean);
+    if (has_batch_search && ps_set_search(ps, segment_search.c_str()) < 0) {
+      return Error::internal("PocketSphinx failed to select its streaming search");
+    }
+    if (ps_start_utt(ps) < 0) return Error::internal("PocketSphinx failed to start an utterance");
+    searched = segment_start;
+    return {};
+  }
+
+  // Whether a handle is free for a background restart.
+  bool restart_handle_ready() {
+    take_built_handle(std::chrono::milliseconds(0));
+    collect_jobs(false);
+    return !idle.empty() && !restarting.valid();
   }
 
   Status start_background_restart(const std::vector<float>& mean, const std::string& search) {
-    Handle h = spare;
+    restart_handle = idle.back();
+    idle.pop_back();
+    Handle h = restart_handle;
     set_live_mean_of(h.feat, mean);
     h.feat->cmn = CMN_LIVE;
     restart_end = fe->frames();
@@ -423,27 +485,47 @@ struct PsDecoder::Impl {
     return {};
   }
 
-  // Once a background restart is done (or at once, when `wait`): the spare
-  // searches what came since, takes over the stream, and the old handle
-  // ends its utterance on a thread of its own.
+  // Hands the live handle to a job that ends its utterance, result unused.
+  void discard_live() {
+    ps_decoder_t* old = ps;
+    jobs.push_back(Job{false,
+                       Handle{ps, feat, has_batch_search},
+                       std::async(std::launch::async,
+                                  [old] {
+                                    ps_end_utt(old);
+                                    return Result<std::vector<PsWord>>(std::vector<PsWord>{});
+                                  }),
+                       {}});
+    ps = nullptr;
+    feat = nullptr;
+  }
+
+  // Once a background restart is done (or at once, when `wait`): the
+  // restarted handle searches what came since and takes over the stream; the
+  // old one is discarded.
   Status collect_restart(bool wait) {
     if (!restarting.valid()) return {};
     if (!wait && restarting.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
       return {};
     }
-    if (auto s = restarting.get(); !s) return s;
-    if (fe->frames() > restart_end) {
+    auto status = restarting.get();
+    if (fe->frames() > restart_end && status.ok()) {
       auto cep = cepstra(restart_end, fe->frames());
       auto rows = rows_of(cep, fe->dim(), 0);
-      if (ps_process_cep(spare.ps, rows.data(), static_cast<int>(rows.size()), FALSE, FALSE) < 0) {
-        return Error::internal("PocketSphinx failed to process audio");
+      if (ps_process_cep(restart_handle.ps, rows.data(), static_cast<int>(rows.size()), FALSE,
+                         FALSE) < 0) {
+        status = Error::internal("PocketSphinx failed to process audio");
       }
     }
-    std::swap(ps, spare.ps);
-    std::swap(feat, spare.feat);
+    if (!status.ok()) {
+      ps_end_utt(restart_handle.ps);
+      idle.push_back(restart_handle);
+      return status;
+    }
+    discard_live();
+    ps = restart_handle.ps;
+    feat = restart_handle.feat;
     searched = fe->frames();
-    ps_decoder_t* old = spare.ps;
-    discarding = std::async(std::launch::async, [old] { ps_end_utt(old); });
     return {};
   }
 
@@ -452,6 +534,7 @@ struct PsDecoder::Impl {
     FrameTimes t;
     t.seconds_per_frame = fe->seconds_per_frame();
     t.audio_s = fe->audio_seconds();
+    t.probabilities = probabilities;
     to = std::min(to, fe->frames());
     for (std::size_t i = from; i < to; ++i) t.real_index.push_back(fe->real_index(i));
     return t;
@@ -494,17 +577,24 @@ struct PsDecoder::Impl {
     }
   }
 
-  // Gives the live search every frame it has not seen yet. Once the
-  // utterance has `restart_frames` frames of speech, the live search is
-  // restarted from the mean of that speech: the seed was a guess, and a
-  // wrong guess spoils everything searched with it. A second restart at
+  // Gives the live search every frame it has not seen yet, first taking an
+  // idle handle as the live one if there was none. Once the utterance has
+  // `restart_frames` frames of speech, the live search is restarted from the
+  // mean of that speech: the seed was a guess, and a wrong guess spoils
+  // everything searched with it. A second restart at
   // `second_restart_frames` refines the mean from more speech. Re-searching
   // costs that much audio once per restart, whatever the utterance's length.
   // At `fast_frames` the stream moves from the batch search to the fast one
   // the same way (with a restart), so the end of a long utterance skips the
   // fwdflat pass.
   Status search_new_frames() {
+    collect_jobs(false);
     if (auto s = collect_restart(false); !s) return s;
+    if (ps == nullptr) {
+      if (!take_idle()) return {};  // every handle is busy: the frames wait
+      // The segment starts from the mean of all the speech so far.
+      if (auto s = start_segment(mean_of_frames()); !s) return s;
+    }
     const bool cmn_due = restart_pending && fe->frames() >= restart_frames;
     const bool switch_due = fast_pending && fe->frames() >= segment_start + fast_frames;
     if ((cmn_due || switch_due) && !restarting.valid()) {
@@ -520,7 +610,7 @@ struct PsDecoder::Impl {
       }
       if (switch_due) fast_pending = false;
       const std::string search = switch_due ? live_search : segment_search;
-      if (spare_ready()) return start_background_restart(mean, search);
+      if (restart_handle_ready()) return start_background_restart(mean, search);
       if (ps_end_utt(ps) < 0)
         return Error::internal("PocketSphinx failed to restart the utterance");
       set_live_mean(mean);
@@ -541,6 +631,57 @@ struct PsDecoder::Impl {
     }
     searched = fe->frames();
     return {};
+  }
+
+  // Settles the live handle's segment [segment_start, searched) in the
+  // background: a job ends its utterance and reads its words. With a restart
+  // in flight, the restarted handle's search is the better one (its mean is
+  // the speech's own): the job waits for it, gives it the frames since the
+  // restart, and finishes that one; the live handle's search is discarded.
+  void settle_in_background() {
+    FrameTimes times = frame_times(segment_start, searched);
+    std::string text = join_clean(ps_get_hyp(ps, nullptr));
+    if (restarting.valid()) {
+      Handle h = restart_handle;
+      const std::size_t dim = fe->dim();
+      jobs.push_back(
+          Job{true, h,
+              std::async(std::launch::async,
+                         [h, re = std::move(restarting), cep = cepstra(restart_end, searched), dim,
+                          times = std::move(times)]() mutable {
+                           using Words = Result<std::vector<PsWord>>;
+                           auto status = re.get();
+                           auto rows = rows_of(cep, dim, 0);
+                           if (status.ok() && !rows.empty() &&
+                               ps_process_cep(h.ps, rows.data(), static_cast<int>(rows.size()),
+                                              FALSE, FALSE) < 0) {
+                             status = Error::internal("PocketSphinx failed to process audio");
+                           }
+                           const bool ended = ps_end_utt(h.ps) >= 0;
+                           if (!status.ok()) return Words(status.error());
+                           if (!ended)
+                             return Words(Error::internal("PocketSphinx failed to settle"));
+                           return Words(words_of(h.ps, times));
+                         }),
+              std::move(text)});
+      discard_live();
+    } else {
+      ps_decoder_t* finishing = ps;
+      jobs.push_back(Job{true, Handle{ps, feat, has_batch_search},
+                         std::async(std::launch::async,
+                                    [finishing, times = std::move(times)] {
+                                      using Words = Result<std::vector<PsWord>>;
+                                      if (ps_end_utt(finishing) < 0) {
+                                        return Words(Error::internal(
+                                            "PocketSphinx failed to settle the utterance"));
+                                      }
+                                      return Words(words_of(finishing, times));
+                                    }),
+                         std::move(text)});
+      ps = nullptr;
+      feat = nullptr;
+    }
+    ++background_settles;
   }
 
   // One batch pass over the buffered utterance. Batch CMN (the mean of this
@@ -570,6 +711,12 @@ struct PsDecoder::Impl {
     FrameTimes t = frame_times(first_frame, fe->frames());
     t.audio_s = audio_s;
     return words_of(ps, t);
+  }
+
+  // Between streams: no background work left, a live handle to start on.
+  void idle_between_streams() {
+    wait_for_jobs();
+    (void)take_idle();
   }
 };
 
@@ -610,9 +757,10 @@ Result<std::unique_ptr<PsDecoder>> PsDecoder::create(const PocketSphinxParams& p
   return decoder;
 }
 
-Result<std::vector<PsWord>> PsDecoder::decode(std::span<const float> samples) {
+Result<std::vector<PsWord>> PsDecoder::decode(std::span<const float> samples, bool probabilities) {
   if (impl_->live) return Error::internal("PsDecoder::decode called during a stream");
-  impl_->collect_ending(true);
+  impl_->idle_between_streams();
+  impl_->probabilities = probabilities;
   impl_->fe->start();
   impl_->fe->push(samples);
   impl_->fe->finish();
@@ -622,14 +770,13 @@ Result<std::vector<PsWord>> PsDecoder::decode(std::span<const float> samples) {
 Status PsDecoder::begin_stream(const StreamStart& start) {
   auto& d = *impl_;
   if (d.live) return Error::internal("PsDecoder::begin_stream called twice");
-  d.collect_ending(true);  // (finish_stream and abort_stream already did)
-  if (d.params.background_search && d.spare.ps == nullptr && !d.spare_build.valid()) {
+  d.idle_between_streams();  // (finish_stream and abort_stream already did)
+  if (d.params.background_search && d.handles == 1 && !d.spare_build.valid()) {
     d.spare_build = std::async(std::launch::async, [p = d.params] { return build_handle(p); });
   }
   d.ending_error = {};
-  d.ending_text.clear();
+  d.probabilities = start.probabilities;
   d.fe->start();
-  d.searched = 0;
   d.restarts = 0;
   d.segment_start = 0;
   d.settled.clear();
@@ -639,11 +786,6 @@ Status PsDecoder::begin_stream(const StreamStart& start) {
   d.restart_pending = start.restart_frames > 0;
   d.second_restart_frames =
       start.second_restart_frames > start.restart_frames ? start.second_restart_frames : 0;
-  d.feat->cmn = CMN_LIVE;
-  // Always set the starting mean, so a stream does not inherit whatever the
-  // previous utterance on this decoder left behind.
-  d.set_live_mean(start.cmn_mean.empty() ? std::span<const float>(model_cmn_)
-                                         : std::span<const float>(start.cmn_mean));
   // Short utterances get both passes at their end (cheap, and they need
   // them most); a long one moves to the fast search at fast_after_frames.
   const bool fast_now = d.has_batch_search && start.fast_after_frames == 0;
@@ -651,10 +793,13 @@ Status PsDecoder::begin_stream(const StreamStart& start) {
   d.fast_enabled = d.fast_pending;
   d.fast_frames = start.fast_after_frames;
   d.segment_search = fast_now ? d.live_search : std::string(kBatchSearch);
-  if (d.has_batch_search && ps_set_search(d.ps, d.segment_search.c_str()) < 0) {
-    return Error::internal("PocketSphinx failed to select its streaming search");
+  // Always set the starting mean, so a stream does not inherit whatever the
+  // previous utterance on this decoder left behind.
+  if (auto s = d.start_segment(start.cmn_mean.empty() ? std::span<const float>(model_cmn_)
+                                                      : std::span<const float>(start.cmn_mean));
+      !s) {
+    return s;
   }
-  if (ps_start_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to start an utterance");
   d.live = true;
   last_live_text_.clear();
   return {};
@@ -669,42 +814,24 @@ Status PsDecoder::feed(std::span<const float> samples) {
 std::string PsDecoder::partial_text() {
   auto& d = *impl_;
   if (!d.live) return {};
-  d.collect_ending(false);
-  return joined(joined(d.settled_text, d.ending_text), join_clean(ps_get_hyp(d.ps, nullptr)));
+  d.collect_jobs(false);
+  const std::string live = d.ps == nullptr ? std::string() : join_clean(ps_get_hyp(d.ps, nullptr));
+  return joined(joined(d.settled_text, d.ending_text()), live);
 }
 
 Status PsDecoder::settle_stream() {
   auto& d = *impl_;
   if (!d.live) return Error::internal("PsDecoder::settle_stream called outside a stream");
-  // Too little since the last settle: it stays part of the next segment.
-  if (d.searched < d.segment_start + kMinSegmentFrames) return {};
-  // A restart is re-searching this segment in the background: its result is
-  // the better one to settle, so wait for it (a pause is where waiting costs
-  // least, and the endpoint may follow).
-  if (auto s = d.collect_restart(true); !s) return s;
-  // The last settled segment is still being finished: a later pause
-  // settles this one (words stay in order).
-  d.collect_ending(false);
-  if (d.ending.valid()) return {};
-  if (d.spare_ready()) {
-    // The spare takes the next segment now; this handle finishes the
-    // segment on a thread of its own. Until then partial_text() shows the
-    // segment's last partial.
-    FrameTimes times = d.frame_times(d.segment_start, d.searched);
-    d.ending_text = join_clean(ps_get_hyp(d.ps, nullptr));
-    std::swap(d.ps, d.spare.ps);
-    std::swap(d.feat, d.spare.feat);
-    d.feat->cmn = CMN_LIVE;
-    ps_decoder_t* finishing = d.spare.ps;
-    d.ending = std::async(std::launch::async, [finishing, times = std::move(times)] {
-      if (ps_end_utt(finishing) < 0) {
-        return Result<std::vector<PsWord>>(
-            Error::internal("PocketSphinx failed to settle the utterance"));
-      }
-      return Result<std::vector<PsWord>>(words_of(finishing, times));
-    });
-    ++d.background_settles;
+  if (auto s = d.search_new_frames(); !s) return s;
+  // Every handle is busy, or too little since the last settle: it stays
+  // part of the next segment.
+  if (d.ps == nullptr || d.searched < d.segment_start + kMinSegmentFrames) return {};
+  if (d.params.background_search) {
+    // The segment is finished in the background; the stream goes on with
+    // an idle handle, or waits for one (its frames are kept meanwhile).
+    d.settle_in_background();
   } else {
+    if (auto s = d.collect_restart(true); !s) return s;
     if (ps_end_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to settle the utterance");
     d.keep(d.words_of_last_utterance(d.fe->audio_seconds(), d.segment_start));
   }
@@ -712,12 +839,9 @@ Status PsDecoder::settle_stream() {
   ++d.settles;
   // The next segment starts from the mean of all the speech so far, and on
   // the batch search again: it is short until it proves otherwise.
-  d.set_live_mean(d.mean_of_frames());
   if (d.fast_enabled) d.fast_pending = true;
-  if (d.has_batch_search && ps_set_search(d.ps, d.segment_search.c_str()) < 0)
-    return Error::internal("PocketSphinx failed to select its search");
-  if (ps_start_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to start an utterance");
-  return {};
+  if (d.ps == nullptr && !d.take_idle()) return {};
+  return d.start_segment(d.mean_of_frames());
 }
 
 Result<std::vector<PsWord>> PsDecoder::finish_stream(bool redecode) {
@@ -726,44 +850,52 @@ Result<std::vector<PsWord>> PsDecoder::finish_stream(bool redecode) {
   d.fe->finish();
   d.restart_pending = false;  // too short to restart: not worth it this late
   d.fast_pending = false;     // switching now would re-search it all
-  auto restarted = d.collect_restart(true);
-  if (!restarted.ok()) {
-    d.live = false;
-    ps_end_utt(d.ps);
-    ps_end_utt(d.spare.ps);
-    return restarted.error();
-  }
-  auto searched = d.search_new_frames();
-  d.collect_ending(true);
+  d.live = false;
+  const auto fail = [&](Error error) {
+    if (d.ps != nullptr) ps_end_utt(d.ps);
+    d.idle_between_streams();
+    return Result<std::vector<PsWord>>(std::move(error));
+  };
+  if (auto s = d.collect_restart(true); !s) return fail(s.error());
+  // The audio since the last settle needs a handle (unless too short to
+  // hold a word): with every one busy, wait for them.
+  const bool tail = d.settles == 0 || d.fe->frames() >= d.segment_start + kMinSegmentFrames;
+  if (d.ps == nullptr && tail) d.wait_for_jobs();
+  if (auto s = d.search_new_frames(); !s) return fail(s.error());
   // The last partial, as a listener saw it. (After ps_end_utt, ps_get_hyp
   // would run the bestpath search over the live lattice: ~1 s for 25 s of
   // speech, wasted when the batch pass follows.)
-  last_live_text_ = joined(d.settled_text, join_clean(ps_get_hyp(d.ps, nullptr)));
-  d.live = false;
-  if (ps_end_utt(d.ps) < 0 || !searched.ok()) {
+  const std::string hyp = d.ps == nullptr ? std::string() : join_clean(ps_get_hyp(d.ps, nullptr));
+  last_live_text_ = joined(joined(d.settled_text, d.ending_text()), hyp);
+  // The tail ends here while the settled segments finish in the background.
+  if (d.ps != nullptr && ps_end_utt(d.ps) < 0) {
+    d.idle_between_streams();
     return Error::internal("PocketSphinx failed to finish the utterance");
   }
+  std::vector<PsWord> last;
+  if (tail && !redecode) last = d.words_of_last_utterance(d.fe->audio_seconds(), d.segment_start);
+  d.wait_for_jobs();
+  (void)d.take_idle();
   if (!d.ending_error.ok()) return d.ending_error.error();
   if (redecode) return d.decode_buffered(d.fe->audio_seconds());
   std::vector<PsWord> words = std::move(d.settled);
   d.settled.clear();
-  if (d.settles == 0 || d.searched >= d.segment_start + kMinSegmentFrames) {
-    auto last = d.words_of_last_utterance(d.fe->audio_seconds(), d.segment_start);
-    words.insert(words.end(), std::make_move_iterator(last.begin()),
-                 std::make_move_iterator(last.end()));
-  }
+  words.insert(words.end(), std::make_move_iterator(last.begin()),
+               std::make_move_iterator(last.end()));
   return words;
 }
 
 void PsDecoder::abort_stream() {
-  if (!impl_->live) return;
-  impl_->collect_ending(true);
-  if (impl_->restarting.valid()) {
-    (void)impl_->restarting.get();
-    ps_end_utt(impl_->spare.ps);  // the re-search's utterance
+  auto& d = *impl_;
+  if (!d.live) return;
+  if (d.restarting.valid()) {
+    (void)d.restarting.get();
+    ps_end_utt(d.restart_handle.ps);  // the re-search's utterance
+    d.idle.push_back(d.restart_handle);
   }
-  ps_end_utt(impl_->ps);
-  impl_->live = false;
+  if (d.ps != nullptr) ps_end_utt(d.ps);
+  d.live = false;
+  d.idle_between_streams();
 }
 
 std::size_t PsDecoder::live_restarts() const { return impl_->restarts; }
@@ -775,13 +907,8 @@ std::size_t PsDecoder::background_settles() const { return impl_->background_set
 std::size_t PsDecoder::background_restarts() const { return impl_->background_restarts; }
 
 bool PsDecoder::wait_for_second_handle(std::chrono::milliseconds timeout) {
-  auto& d = *impl_;
-  if (d.spare.ps == nullptr && d.spare_build.valid() &&
-      d.spare_build.wait_for(timeout) == std::future_status::ready) {
-    auto built = d.spare_build.get();
-    if (built.ok()) d.spare = *built;
-  }
-  return d.spare.ps != nullptr;
+  impl_->take_built_handle(timeout);
+  return impl_->handles > 1;
 }
 
 double PsDecoder::speech_seconds() const {

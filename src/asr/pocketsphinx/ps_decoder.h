@@ -31,7 +31,7 @@ struct PsWord {
   std::string text;  // filler-free, alternate-pronunciation suffix removed
   double start_s = 0;
   double end_s = 0;
-  float probability = 0;  // posterior 0..1 (needs bestpath; 0 otherwise)
+  float probability = 0;  // posterior 0..1 (needs bestpath, and asked for; else 0)
 };
 
 class PsDecoder {
@@ -42,8 +42,9 @@ class PsDecoder {
   PsDecoder(const PsDecoder&) = delete;
   PsDecoder& operator=(const PsDecoder&) = delete;
 
-  // Batch: decodes the whole utterance in one pass.
-  Result<std::vector<PsWord>> decode(std::span<const float> samples);
+  // Batch: decodes the whole utterance in one pass. `probabilities` false:
+  // PsWord::probability stays 0 (saves a pass over the word lattice).
+  Result<std::vector<PsWord>> decode(std::span<const float> samples, bool probabilities = true);
 
   // Streaming: begin, feed audio as it comes (searched at once), read the
   // partial hypothesis, then finish: ends the live search and re-decodes the
@@ -63,16 +64,22 @@ class PsDecoder {
     // restart, once it has this many frames of speech (0: starts on it).
     // Until then it uses the batch search.
     std::size_t fast_after_frames = 0;
+    // Whether words get their posterior probability (as in decode()).
+    bool probabilities = true;
   };
   Status begin_stream(const StreamStart& start);
   Status feed(std::span<const float> samples);
   std::string partial_text();
-  // The speaker paused: ends the live search's current segment here (its
-  // end-of-utterance passes run now, over the segment only), keeps its
-  // words, and goes on with a new segment that starts from the mean of all
-  // the speech so far. finish_stream() then has only the audio since the
-  // last settle left to finish. A pause is a word boundary, so nothing is
-  // cut; the language model starts a new sentence at each settle.
+  // The speaker paused: ends the live search's current segment here and
+  // keeps its words, then goes on with a new segment that starts from the
+  // mean of all the speech so far. finish_stream() then has only the audio
+  // since the last settle left to finish. A pause is a word boundary, so
+  // nothing is cut; the language model starts a new sentence at each
+  // settle. With PocketSphinxParams::background_search the segment's
+  // end-of-utterance passes run on a thread of their own and this returns
+  // at once; the next segment is searched on the other handle, or, while
+  // both are busy, as soon as one is free (its audio waits meanwhile).
+  // Without it, the passes run here.
   Status settle_stream();
   // Segments settled in the current (or last) stream, and of those, the
   // ones finished in the background (PocketSphinxParams::background_search).
