@@ -12,7 +12,8 @@
 # (default build/release, configured if absent). A benchmark, not a test:
 # prints markdown tables (about 4 minutes); BENCH_RAW=FILE keeps the
 # client's raw lines (UTT: one per utterance). Run it under `nice` on a shared
-# machine.
+# machine. BENCH_SET="key=value ..." passes settings to every server (to
+# compare a setting against the default in two runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
@@ -38,7 +39,9 @@ start_server() {
   local dir=$work/server$1
   shift
   mkdir -p "$dir"
-  (cd "$dir" && exec "$OLDPWD/$bin" serve --port 0 --set server.threads=2 "$@" \
+  local extra=()
+  for kv in ${BENCH_SET:-}; do extra+=(--set "$kv"); done
+  (cd "$dir" && exec "$OLDPWD/$bin" serve --port 0 --set server.threads=2 "$@" "${extra[@]}" \
       --set asr.engine=pocketsphinx --set mind.engine=heuristic \
       --set rate_limit.enabled=false --set live.idle_timeout=600s >"$dir/log" 2>&1) &
   pid=$!

@@ -49,7 +49,14 @@ struct SpeechPause {
   int64_t at_sample = 0;
 };
 
-using SegmentFrame = std::variant<SpeechStart, AudioFrame, SpeechPause, SpeechEnd>;
+// Active speech again after a SpeechPause, in the same utterance: sent
+// before the audio that holds it (the audio since the pause, up to
+// `at_sample`, was silence to the voice-activity detector).
+struct SpeechResume {
+  int64_t at_sample = 0;
+};
+
+using SegmentFrame = std::variant<SpeechStart, AudioFrame, SpeechPause, SpeechResume, SpeechEnd>;
 
 // Best-effort text of the open utterance, covering its audio from
 // start_sample to end_sample.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <type_traits>
+#include <utility>
 
 #include "telemetry/log.h"
 
@@ -24,12 +25,29 @@ void RecognitionStage::on_frame(SegmentFrame frame, SteadyTime arrival, Recognit
           if (queue_.size() == 1) (void)ensure_stream(queue_.back(), out);
         } else if constexpr (std::is_same_v<T, AudioFrame>) {
           if (queue_.empty() || queue_.back().ended) return;  // no open utterance
-          feed(queue_.back(), std::move(f.samples), out);
+          Utterance& u = queue_.back();
+          if (u.holding) {
+            u.held.insert(u.held.end(), f.samples.begin(), f.samples.end());
+            return;
+          }
+          feed(u, std::move(f.samples), out);
         } else if constexpr (std::is_same_v<T, SpeechPause>) {
           if (queue_.empty() || queue_.back().ended || !queue_.back().stream) return;
-          if (auto s = queue_.back().stream->settle(); !s) out.errors.push_back(s.error());
+          Utterance& u = queue_.back();
+          if (auto s = u.stream->settle(); !s) out.errors.push_back(s.error());
+          // The silence that follows is searched only if speech comes back.
+          u.holding = true;
+        } else if constexpr (std::is_same_v<T, SpeechResume>) {
+          if (queue_.empty() || queue_.back().ended || !queue_.back().holding) return;
+          Utterance& u = queue_.back();
+          u.holding = false;
+          feed(u, std::exchange(u.held, {}), out);
         } else {
           if (queue_.empty() || queue_.back().ended) return;
+          // Silence since a pause, and no speech after it: nothing to
+          // recognise, and the final need not wait for it to be searched.
+          queue_.back().holding = false;
+          std::vector<float>().swap(queue_.back().held);
           queue_.back().ended = true;
           queue_.back().end = f;
           queue_.back().end_arrival = arrival;

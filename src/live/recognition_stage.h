@@ -8,7 +8,9 @@
 // partial covers it, and no stale one goes out after a stall); when the
 // session is far behind, due partials are skipped (counted as dropped,
 // reported so the session can send `busy`). A SpeechPause lets the
-// recogniser settle the words so far (RecognizerStream::settle()).
+// recogniser settle the words so far (RecognizerStream::settle()); the
+// silence after it is held back and fed only if speech comes back
+// (SpeechResume), so an endpoint that follows finds nothing left to search.
 //
 // Utterances are recognised strictly in order: when open_stream fails with
 // kUnavailable (every decoder busy), the utterance and any that follow are
@@ -94,6 +96,10 @@ class RecognitionStage {
     int64_t received = 0;  // samples of audio so far
     std::unique_ptr<asr::RecognizerStream> stream;
     std::vector<float> pending;  // audio not yet fed (no stream yet)
+    // After a SpeechPause: the audio since, fed only if speech comes back
+    // (SpeechResume), dropped at the end of the utterance.
+    bool holding = false;
+    std::vector<float> held;
     bool ended = false;
     SpeechEnd end;
     SteadyTime end_arrival{};

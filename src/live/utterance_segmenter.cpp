@@ -87,6 +87,7 @@ std::vector<SegmentFrame> UtteranceSegmenter::process(std::span<const float> sam
       energies_.push_back({f.index, f.energy_db});
       if (active) {
         last_active_end_ = frame_end;
+        if (paused_) out.emplace_back(SpeechResume{sent_until_});
         paused_ = false;
       }
       const int64_t silence = frame_end - last_active_end_;

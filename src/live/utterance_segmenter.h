@@ -18,7 +18,8 @@
 // - Pause: once per stretch of silence inside an utterance, when it reaches
 //   pause_silence (shorter than any endpoint), a SpeechPause follows the
 //   audio up to it, so the recogniser can settle the words so far while the
-//   endpoint is still being waited for.
+//   endpoint is still being waited for. If speech comes back before the
+//   endpoint, a SpeechResume precedes the audio that holds it.
 // - close() ends the open utterance now (end_of_turn, stop, shutdown).
 //
 // One segmenter serves one stream; not thread-safe.

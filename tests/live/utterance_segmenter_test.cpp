@@ -26,7 +26,8 @@ struct Utterance {
   int64_t start = 0;
   SpeechEnd end;
   std::vector<float> audio;
-  std::vector<int64_t> pauses;  // SpeechPause::at_sample, in order
+  std::vector<int64_t> pauses;   // SpeechPause::at_sample, in order
+  std::vector<int64_t> resumes;  // SpeechResume::at_sample, in order
 };
 
 // Streams `audio` in 100 ms chunks and collects the utterances, checking the
@@ -40,7 +41,7 @@ std::vector<Utterance> segment(UtteranceSegmenter& seg, const std::vector<float>
       if (auto* s = std::get_if<SpeechStart>(&f)) {
         EXPECT_FALSE(open);
         open = true;
-        out.push_back({s->start_sample, {}, {}, {}});
+        out.push_back({s->start_sample, {}, {}, {}, {}});
       } else if (auto* a = std::get_if<AudioFrame>(&f)) {
         EXPECT_TRUE(open);
         append(out.back().audio, a->samples);
@@ -49,6 +50,12 @@ std::vector<Utterance> segment(UtteranceSegmenter& seg, const std::vector<float>
         // After all the audio up to it.
         EXPECT_EQ(p->at_sample, out.back().start + static_cast<int64_t>(out.back().audio.size()));
         out.back().pauses.push_back(p->at_sample);
+      } else if (auto* r = std::get_if<SpeechResume>(&f)) {
+        EXPECT_TRUE(open);
+        // Once per pause, after it, before the audio that holds the speech.
+        EXPECT_EQ(out.back().resumes.size() + 1, out.back().pauses.size());
+        EXPECT_EQ(r->at_sample, out.back().start + static_cast<int64_t>(out.back().audio.size()));
+        out.back().resumes.push_back(r->at_sample);
       } else {
         EXPECT_TRUE(open);
         open = false;
@@ -136,6 +143,12 @@ TEST(UtteranceSegmenter, APauseInsideTheUtteranceIsSentOncePerSilence) {
   ASSERT_EQ(u.pauses.size(), 2U);
   EXPECT_GT(u.pauses[0], 16000 + static_cast<int64_t>(speech.size()) / 2);
   EXPECT_LT(u.pauses[0], second_start + 16000 / 10);
+  // Speech comes back once, with the second copy (the VAD commits to it
+  // within its first 200 ms); the final silence has none.
+  ASSERT_EQ(u.resumes.size(), 1U);
+  EXPECT_GT(u.resumes[0], u.pauses[0]);
+  EXPECT_GE(u.resumes[0], second_start);
+  EXPECT_LT(u.resumes[0], second_start + 16000 / 5);
   EXPECT_NEAR(static_cast<double>(u.end.speech_end_sample + 200 * 16),
               static_cast<double>(u.pauses[1]), 161);
   EXPECT_LT(u.pauses[1], u.end.end_sample);
