@@ -77,6 +77,8 @@ Result<std::shared_ptr<llm::Generator>> make_generator(const config::Config& con
     p.n_threads = l.threads;
     p.max_sequences = static_cast<int>(l.concurrency);
     p.prompt_cache = l.prompt_cache;
+    p.n_batch = l.batch;
+    p.queue_timeout = l.queue_timeout;
     auto g = llm::LlamaGenerator::load(p);
     if (!g) return std::move(g).take_error();
     return std::shared_ptr<llm::Generator>(std::move(g).value());
@@ -89,6 +91,7 @@ Result<std::shared_ptr<llm::Generator>> make_generator(const config::Config& con
     p.timeouts.total_timeout = l.remote_timeout;
     p.retry.max_attempts = l.remote_attempts;
     p.max_concurrency = static_cast<int>(l.concurrency);
+    p.queue_timeout = l.queue_timeout;
     auto g = llm::make_openai_generator(p);
     if (!g) return std::move(g).take_error();
     return std::shared_ptr<llm::Generator>(std::move(g).value());
@@ -113,6 +116,7 @@ Result<std::shared_ptr<mind::ThoughtsEngine>> make_thoughts_engine(const config:
   auto tp = mind::default_llm_thoughts_params();
   tp.max_tokens = config.llm.max_tokens;
   tp.temperature = static_cast<float>(config.llm.temperature);
+  tp.seed = config.llm.seed;
   return wrap(mind::make_llm_thoughts(*generator, std::move(*prompts), tp));
 }
 

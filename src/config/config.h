@@ -113,9 +113,12 @@ struct LlmConfig {
   std::size_t concurrency = 2;  // generations at once (contexts)
   int max_tokens = 512;         // five fields need room
   double temperature = 0.2;
-  bool prompt_cache = true;    // reuse each context's KV cache across generations
-  std::string remote_url;      // OpenAI-compatible server root (openai engine)
-  std::string remote_api_key;  // secret
+  std::uint32_t seed = 0;    // sampling seed; 0 = a random one per generation
+  bool prompt_cache = true;  // reuse each context's KV cache across generations
+  int batch = 512;           // prompt tokens per llama_decode call (llama engine)
+  std::chrono::milliseconds queue_timeout{30'000};  // wait for a free context or slot
+  std::string remote_url;                           // OpenAI-compatible server root (openai engine)
+  std::string remote_api_key;                       // secret
   std::string remote_model = "gpt-4o-mini";
   std::chrono::milliseconds remote_timeout{60'000};
   int remote_attempts = 3;

@@ -348,6 +348,19 @@ std::vector<KeySpec> build_table() {
                           "Most tokens generated per answer", field<kLlm, &Ll::max_tokens>()));
   t.push_back(double_key("llm.temperature", {"SCRIBEPOD_LLM_TEMPERATURE"}, 0, false, 2,
                          "Sampling temperature (0 = greedy)", field<kLlm, &Ll::temperature>()));
+  t.push_back(integer_key("llm.seed", {"SCRIBEPOD_LLM_SEED"}, 0, 4294967295,
+                          "Sampling seed; 0 = a random one per generation (a fixed seed "
+                          "makes answers at temperature > 0 repeatable)",
+                          field<kLlm, &Ll::seed>()));
+  t.push_back(integer_key("llm.batch", {"SCRIBEPOD_LLM_BATCH"}, 1, 8192,
+                          "Prompt tokens evaluated per llama_decode call (llama engine)",
+                          field<kLlm, &Ll::batch>()));
+  t.push_back(duration_key("llm.queue_timeout", {"SCRIBEPOD_LLM_QUEUE_TIMEOUT"}, kMs,
+                           milliseconds(0), kHour,
+                           "How long a thoughts request waits for a free context (llama) or "
+                           "connection slot (openai) before 503; 0 = fail at once when all "
+                           "are busy",
+                           field<kLlm, &Ll::queue_timeout>()));
   t.push_back(bool_key("llm.prompt_cache", {"SCRIBEPOD_LLM_PROMPT_CACHE"},
                        "Reuse each context's KV cache for the prompt prefix the next "
                        "generation shares (llama engine)",

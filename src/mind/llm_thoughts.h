@@ -32,7 +32,7 @@ namespace scribepod::mind {
 struct LlmThoughtsParams {
   int max_tokens = 400;      // mind.max_tokens: room for five fields
   float temperature = 0.7F;  // mind.temperature: free associations want some
-  std::uint32_t seed = 0;    // mind.seed: 0 = the engine's default
+  std::uint32_t seed = 0;    // llm.seed: 0 = the engine's default
 };
 LlmThoughtsParams default_llm_thoughts_params();
 

@@ -245,6 +245,19 @@ TEST_F(LoadTest, OneArgumentLoadIgnoresWarnings) {
   EXPECT_TRUE(load(env_only({{"SCRIBEPOD_TYPO", "1"}})).ok());
 }
 
+// The seed is a 32-bit sampling seed: its whole range loads, one more does not.
+TEST_F(LoadTest, LlmSeedBatchAndQueueTimeout) {
+  const Config c = ok(load(env_only({{"SCRIBEPOD_LLM_SEED", "4294967295"},
+                                     {"SCRIBEPOD_LLM_BATCH", "64"},
+                                     {"SCRIBEPOD_LLM_QUEUE_TIMEOUT", "0"}})));
+  EXPECT_EQ(c.llm.seed, 4294967295U);
+  EXPECT_EQ(c.llm.batch, 64);
+  EXPECT_EQ(c.llm.queue_timeout, std::chrono::milliseconds(0));
+  EXPECT_EQ(error_of(load(env_only({{"SCRIBEPOD_LLM_SEED", "4294967296"}}))),
+            "invalid value \"4294967296\" for llm.seed (from environment variable "
+            "SCRIBEPOD_LLM_SEED): expected an integer 0..4294967295");
+}
+
 // ---------------------------------------------------------------------------
 // Loading: errors name key, value and source
 
