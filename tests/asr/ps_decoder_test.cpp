@@ -64,6 +64,17 @@ std::string text_of(const std::vector<ps::PsWord>& words) {
   return text;
 }
 
+// A decoder without a second handle: every step on the stream's thread.
+std::unique_ptr<ps::PsDecoder> inline_only(PocketSphinxParams params) {
+  params.background_search = false;
+  auto decoder = ps::PsDecoder::create(params);
+  if (!decoder.ok()) {
+    ADD_FAILURE() << decoder.error().message;
+    return nullptr;
+  }
+  return std::move(decoder).value();
+}
+
 // A decoder with its second handle built (its first stream starts the build).
 std::unique_ptr<ps::PsDecoder> with_second_handle(const PocketSphinxParams& params) {
   auto decoder = ps::PsDecoder::create(params);
@@ -181,19 +192,17 @@ TEST(PsDecoderStreaming, BackgroundSettleGivesTheSameWords) {
       }
     });
   };
-  auto inline_params = params;
-  inline_params.background_search = false;
-  auto inline_decoder = ps::PsDecoder::create(inline_params);
-  ASSERT_TRUE(inline_decoder.ok());
-  const auto expected = run(**inline_decoder);
-  EXPECT_EQ((*inline_decoder)->background_settles(), 0U);
-  ASSERT_GE((*inline_decoder)->settles(), 3U);
+  auto inline_decoder = inline_only(params);
+  ASSERT_TRUE(inline_decoder);
+  const auto expected = run(*inline_decoder);
+  EXPECT_EQ(inline_decoder->background_settles(), 0U);
+  ASSERT_GE(inline_decoder->settles(), 3U);
 
   auto decoder = with_second_handle(params);
   ASSERT_TRUE(decoder);
   const auto got = run(*decoder);
   EXPECT_GE(decoder->background_settles(), 1U);
-  EXPECT_EQ(decoder->settles(), (*inline_decoder)->settles());
+  EXPECT_EQ(decoder->settles(), inline_decoder->settles());
   ASSERT_EQ(got.size(), expected.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(got[i].text, expected[i].text) << i;
@@ -221,13 +230,11 @@ TEST(PsDecoderStreaming, BackgroundRestartIsAsGoodAsInline) {
     });
     return word_errors(kJfkText, text_of(words)).rate();
   };
-  auto inline_params = params;
-  inline_params.background_search = false;
-  auto inline_decoder = ps::PsDecoder::create(inline_params);
-  ASSERT_TRUE(inline_decoder.ok());
-  const double inline_wer = run(**inline_decoder);
-  EXPECT_EQ((*inline_decoder)->background_restarts(), 0U);
-  EXPECT_EQ((*inline_decoder)->live_restarts(), 2U);
+  auto inline_decoder = inline_only(params);
+  ASSERT_TRUE(inline_decoder);
+  const double inline_wer = run(*inline_decoder);
+  EXPECT_EQ(inline_decoder->background_restarts(), 0U);
+  EXPECT_EQ(inline_decoder->live_restarts(), 2U);
 
   auto decoder = with_second_handle(params);
   ASSERT_TRUE(decoder);

@@ -641,43 +641,34 @@ struct PsDecoder::Impl {
   void settle_in_background() {
     FrameTimes times = frame_times(segment_start, searched);
     std::string text = join_clean(ps_get_hyp(ps, nullptr));
-    if (restarting.valid()) {
-      Handle h = restart_handle;
-      const std::size_t dim = fe->dim();
-      jobs.push_back(
-          Job{true, h,
-              std::async(std::launch::async,
-                         [h, re = std::move(restarting), cep = cepstra(restart_end, searched), dim,
-                          times = std::move(times)]() mutable {
-                           using Words = Result<std::vector<PsWord>>;
-                           auto status = re.get();
-                           auto rows = rows_of(cep, dim, 0);
-                           if (status.ok() && !rows.empty() &&
-                               ps_process_cep(h.ps, rows.data(), static_cast<int>(rows.size()),
-                                              FALSE, FALSE) < 0) {
-                             status = Error::internal("PocketSphinx failed to process audio");
-                           }
-                           const bool ended = ps_end_utt(h.ps) >= 0;
-                           if (!status.ok()) return Words(status.error());
-                           if (!ended)
-                             return Words(Error::internal("PocketSphinx failed to settle"));
-                           return Words(words_of(h.ps, times));
-                         }),
-              std::move(text)});
+    const bool restarted = restarting.valid();
+    const Handle h = restarted ? restart_handle : Handle{ps, feat, has_batch_search};
+    // With a restart: the frames since it, for the restarted search; else none.
+    auto cep = restarted ? cepstra(restart_end, searched) : std::vector<mfcc_t>{};
+    jobs.push_back(Job{
+        true, h,
+        std::async(std::launch::async,
+                   [h, re = std::move(restarting), cep = std::move(cep), dim = fe->dim(),
+                    times = std::move(times)]() mutable {
+                     using Words = Result<std::vector<PsWord>>;
+                     Status status = re.valid() ? re.get() : Status();
+                     auto rows = rows_of(cep, dim, 0);
+                     if (status.ok() && !rows.empty() &&
+                         ps_process_cep(h.ps, rows.data(), static_cast<int>(rows.size()), FALSE,
+                                        FALSE) < 0) {
+                       status = Error::internal("PocketSphinx failed to process audio");
+                     }
+                     const bool ended = ps_end_utt(h.ps) >= 0;
+                     if (!status.ok()) return Words(status.error());
+                     if (!ended) {
+                       return Words(Error::internal("PocketSphinx failed to settle the utterance"));
+                     }
+                     return Words(words_of(h.ps, times));
+                   }),
+        std::move(text)});
+    if (restarted) {
       discard_live();
     } else {
-      ps_decoder_t* finishing = ps;
-      jobs.push_back(Job{true, Handle{ps, feat, has_batch_search},
-                         std::async(std::launch::async,
-                                    [finishing, times = std::move(times)] {
-                                      using Words = Result<std::vector<PsWord>>;
-                                      if (ps_end_utt(finishing) < 0) {
-                                        return Words(Error::internal(
-                                            "PocketSphinx failed to settle the utterance"));
-                                      }
-                                      return Words(words_of(finishing, times));
-                                    }),
-                         std::move(text)});
       ps = nullptr;
       feat = nullptr;
     }
@@ -831,7 +822,7 @@ Status PsDecoder::settle_stream() {
     // an idle handle, or waits for one (its frames are kept meanwhile).
     d.settle_in_background();
   } else {
-    if (auto s = d.collect_restart(true); !s) return s;
+    // (No background restarts without a second handle: nothing to collect.)
     if (ps_end_utt(d.ps) < 0) return Error::internal("PocketSphinx failed to settle the utterance");
     d.keep(d.words_of_last_utterance(d.fe->audio_seconds(), d.segment_start));
   }
