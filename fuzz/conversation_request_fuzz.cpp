@@ -1,5 +1,6 @@
 // Fuzzes the original REST flow's input parsers: the /generate_thots JSON
-// body, the chunk query value and the X-Session-Id header. Any input must
+// body, the chunk query value and the X-Session-Id and Idempotency-Key
+// headers. Any input must
 // give a value or a clean error, and accepted values must honour the limits.
 #include <cstddef>
 #include <cstdint>
@@ -24,5 +25,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (chunk && (*chunk < 1 || *chunk > 1'000'000)) std::abort();
   auto id = scribepod::api::parse_session_header(text);
   if (id && !id->empty() && id->size() != 36) std::abort();
+  auto key = scribepod::api::parse_idempotency_key(text);
+  if (key && (key->size() > 255 || *key != text)) std::abort();
+  if (key) {
+    for (const char c : *key) {
+      if (c < '!' || c > '~') std::abort();
+    }
+  }
   return 0;
 }

@@ -91,4 +91,19 @@ Result<std::string> parse_session_header(std::string_view value) {
   return std::move(*id);
 }
 
+Result<std::string> parse_idempotency_key(std::string_view value) {
+  constexpr std::size_t kMaxKeyBytes = 255;
+  if (value.size() > kMaxKeyBytes) {
+    return Error::bad_request(
+        fmt::format("Idempotency-Key is {} bytes; at most {}", value.size(), kMaxKeyBytes));
+  }
+  for (const char c : value) {
+    if (c < '!' || c > '~') {
+      return Error::bad_request(
+          "Idempotency-Key must be visible ASCII characters without spaces (e.g. a UUID)");
+    }
+  }
+  return std::string(value);
+}
+
 }  // namespace scribepod::api

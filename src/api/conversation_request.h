@@ -1,5 +1,6 @@
 // Parsers for the original REST flow's inputs: the `chunk` query value of
-// POST /conversation, the X-Session-Id header, and the JSON body of
+// POST /conversation, the X-Session-Id and Idempotency-Key headers, and the
+// JSON body of
 // POST /generate_thots. Outside input: each has unit tests and a fuzzer
 // (fuzz/conversation_request_fuzz.cpp).
 #pragma once
@@ -35,5 +36,10 @@ Result<int> parse_chunk(std::string_view text);
 // "" when the header is absent or empty, the canonical id when it is a
 // well-formed UUIDv4, kBadRequest otherwise.
 Result<std::string> parse_session_header(std::string_view value);
+
+// The Idempotency-Key header of POST /conversation: "" when absent or empty,
+// else 1 to 255 visible ASCII characters (no spaces; a UUID is a good key),
+// kBadRequest otherwise.
+Result<std::string> parse_idempotency_key(std::string_view value);
 
 }  // namespace scribepod::api

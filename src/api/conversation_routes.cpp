@@ -48,6 +48,8 @@ void add_conversation_routes(http::Router& router, ConversationDeps deps) {
     if (!chunk) co_return std::move(chunk).take_error();
     auto session_id = parse_session_header(header_value(req, "X-Session-Id"));
     if (!session_id) co_return std::move(session_id).take_error();
+    auto request_key = parse_idempotency_key(header_value(req, "Idempotency-Key"));
+    if (!request_key) co_return std::move(request_key).take_error();
     auto parts = parse_upload(req, d->max_file_bytes);
     if (!parts) co_return std::move(parts).take_error();
     const auto* audio = http::find_part(*parts, "audio_data");
@@ -70,7 +72,7 @@ void add_conversation_routes(http::Router& router, ConversationDeps deps) {
       live::UtteranceTiming timing;
       timing.decode_ms = transcript->decode_ms;
       timing.end_ms = static_cast<int64_t>(transcript->audio_s * 1000.0);
-      return d->conversations->hear(lookup->session, transcript->text, n, timing);
+      return d->conversations->hear(lookup->session, transcript->text, n, timing, *request_key);
     });
     if (!turn) co_return std::move(turn).take_error();
     ctx.session_id = turn->session_id;

@@ -4,7 +4,7 @@ namespace scribepod::http {
 namespace {
 constexpr std::string_view kAllowMethods = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 constexpr std::string_view kAllowHeaders =
-    "Content-Type, Authorization, X-API-Key, X-Session-Id, X-Request-Id";
+    "Content-Type, Authorization, X-API-Key, X-Session-Id, X-Request-Id, Idempotency-Key";
 constexpr std::string_view kExposeHeaders = "X-Session-Id, X-Request-Id, Retry-After";
 
 std::string_view origin_of(const Request& req) {

@@ -1,5 +1,7 @@
 #include "live/conversations.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "telemetry/log.h"
@@ -34,7 +36,10 @@ store::ThoughtsRecord to_record(int64_t seq, const mind::Thoughts& t,
 Conversations::Conversations(std::shared_ptr<mind::ThoughtsEngine> engine,
                              std::shared_ptr<store::HistoryStore> store,
                              ConversationOptions options)
-    : engine_(std::move(engine)), store_(std::move(store)), options_(options) {
+    : engine_(std::move(engine)),
+      store_(std::move(store)),
+      options_(options),
+      request_keys_(options.max_request_keys) {
   registry_ = std::make_unique<Registry>(
       options_.registry, [] { return mind::MindState(); },
       [](const mind::MindState& s) { return s.utterances().size(); },
@@ -79,8 +84,40 @@ Result<Conversations::Registry::Lookup> Conversations::open(const std::string& i
   return lookup;
 }
 
+std::string Conversations::RequestKeys::entry(const std::string& session_id, std::string_view key) {
+  std::string e = session_id;
+  e += '\n';  // in neither a session id nor a key
+  e += key;
+  return e;
+}
+
+std::optional<int64_t> Conversations::RequestKeys::find(const std::string& session_id,
+                                                        std::string_view key) const {
+  std::lock_guard lock(mu_);
+  const auto it = seq_.find(entry(session_id, key));
+  if (it == seq_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Conversations::RequestKeys::remember(const std::string& session_id, std::string_view key,
+                                          int64_t seq) {
+  if (capacity_ == 0) return;
+  std::lock_guard lock(mu_);
+  auto e = entry(session_id, key);
+  if (auto it = seq_.find(e); it != seq_.end()) {
+    it->second = seq;
+    return;
+  }
+  if (order_.size() >= capacity_) {
+    seq_.erase(order_.front());
+    order_.pop_front();
+  }
+  seq_.emplace(e, seq);
+  order_.push_back(std::move(e));
+}
+
 Result<Turn> Conversations::hear(const Registry::Handle& session, std::string text, int chunk,
-                                 const UtteranceTiming& timing,
+                                 const UtteranceTiming& timing, std::string_view request_key,
                                  std::function<bool(std::string_view)> on_response) {
   if (chunk < 1) return Error::bad_request("chunk must be a positive integer");
   const auto now = std::chrono::system_clock::now();
@@ -91,6 +128,19 @@ Result<Turn> Conversations::hear(const Registry::Handle& session, std::string te
     std::lock_guard lock(session->mu);
     mind::MindState& state = session->state;
     const auto count = static_cast<int64_t>(state.utterances().size());
+    // A repeated request replaces what it recorded (the session lock makes
+    // the check and the record one step for requests under the same key).
+    if (!request_key.empty()) {
+      if (const auto seq = request_keys_.find(session->id, request_key); seq) {
+        if (*seq != count) {
+          return Error::bad_request(
+              fmt::format("this Idempotency-Key recorded utterance {} of the conversation, which "
+                          "has {} now; a new request needs a new key",
+                          *seq, count));
+        }
+        chunk = 2;
+      }
+    }
     turn.utterance_seq = (chunk == 1 || count == 0) ? count + 1 : count;
 
     // The store first: an utterance the store refused is not acknowledged.
@@ -106,6 +156,7 @@ Result<Turn> Conversations::hear(const Registry::Handle& session, std::string te
       return std::move(s).take_error();
     }
     if (auto s = state.update_conversation(text, chunk, now); !s) return std::move(s).take_error();
+    if (!request_key.empty()) request_keys_.remember(session->id, request_key, turn.utterance_seq);
     lines = last_lines(state.conversation_lines(), options_.max_history_lines);
     if (!lines.empty()) state.set_state_type(mind::StateType::kResponding, now);
     turn.text = std::move(text);

@@ -9,6 +9,13 @@
 //           conversation so far without holding the session lock, then fold
 //           the thoughts into the state and store them.
 //
+// A request may carry a key (POST /conversation's Idempotency-Key): hearing
+// again under a key that recorded the conversation's last utterance replaces
+// that utterance instead of recording it twice, so a client may retry a
+// request whose response it lost, or whose thoughts failed after the
+// utterance was stored. The keys are kept in memory (the last
+// `max_request_keys` of this server), not in the store.
+//
 // A conversation evicted from memory (idle expiry, a restart) comes back
 // from the store under the same id the next time its holder presents it.
 //
@@ -17,10 +24,15 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.h"
@@ -33,7 +45,8 @@ namespace scribepod::live {
 
 struct ConversationOptions {
   session::RegistryOptions registry;
-  std::size_t max_history_lines = 20;  // lines given to the thoughts engine
+  std::size_t max_history_lines = 20;   // lines given to the thoughts engine
+  std::size_t max_request_keys = 4096;  // request keys remembered, all sessions together
 };
 
 // What a turn produced.
@@ -67,9 +80,12 @@ class Conversations {
   // thinks about it. `on_response` streams the response as it is generated.
   // Fails with kBadRequest for chunk < 1, the store's error when the
   // utterance could not be stored (nothing changes then), or the engine's
-  // error (the utterance stays recorded).
+  // error (the utterance stays recorded). `request_key` (may be empty): a
+  // key this session used before for its last utterance makes this a
+  // replacement of it whatever `chunk` says; a key used for an earlier one
+  // fails with kBadRequest and changes nothing.
   Result<Turn> hear(const Registry::Handle& session, std::string text, int chunk,
-                    const UtteranceTiming& timing,
+                    const UtteranceTiming& timing, std::string_view request_key = {},
                     std::function<bool(std::string_view)> on_response = {});
 
   // Thinks about a conversation given whole (POST /generate_thots): no
@@ -90,10 +106,27 @@ class Conversations {
  private:
   std::optional<mind::MindState> restore(const std::string& id) const;
 
+  // (session id, request key) -> the utterance seq it recorded; the oldest
+  // key goes first when full.
+  class RequestKeys {
+   public:
+    explicit RequestKeys(std::size_t capacity) : capacity_(capacity) {}
+    std::optional<int64_t> find(const std::string& session_id, std::string_view key) const;
+    void remember(const std::string& session_id, std::string_view key, int64_t seq);
+
+   private:
+    static std::string entry(const std::string& session_id, std::string_view key);
+    mutable std::mutex mu_;
+    std::size_t capacity_;
+    std::unordered_map<std::string, int64_t> seq_;
+    std::deque<std::string> order_;
+  };
+
   std::shared_ptr<mind::ThoughtsEngine> engine_;
   std::shared_ptr<store::HistoryStore> store_;
   ConversationOptions options_;
   std::unique_ptr<Registry> registry_;
+  RequestKeys request_keys_;
 };
 
 }  // namespace scribepod::live

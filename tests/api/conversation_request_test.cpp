@@ -82,5 +82,21 @@ TEST(SessionHeader, EmptyMeansNoneAndMalformedIs400) {
   EXPECT_EQ(bad.error().code, ErrorCode::kBadRequest);
 }
 
+TEST(IdempotencyKey, EmptyMeansNoneAndVisibleAsciiUpTo255Bytes) {
+  EXPECT_EQ(*parse_idempotency_key(""), "");
+  EXPECT_EQ(*parse_idempotency_key("3f2b8c1e-9a4d-4c7e-8b1f-0d2e6a5c7b90"),
+            "3f2b8c1e-9a4d-4c7e-8b1f-0d2e6a5c7b90");
+  EXPECT_EQ(*parse_idempotency_key("!~"), "!~");
+  EXPECT_EQ(*parse_idempotency_key(std::string(255, 'k')), std::string(255, 'k'));
+  for (const std::string& bad :
+       {std::string(256, 'k'), std::string("two words"), std::string("tab\there"),
+        std::string("caf\xc3\xa9"), std::string("nul\0", 4), std::string("del\x7f")}) {
+    auto r = parse_idempotency_key(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
+    EXPECT_NE(r.error().message.find("Idempotency-Key"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace scribepod::api

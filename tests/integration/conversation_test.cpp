@@ -75,12 +75,15 @@ class ConversationTest : public ::testing::Test {
   static std::uint16_t port() { return server_->port(); }
 
   static HttpResponse post_chunk(int chunk, const std::string& audio, const std::string& session,
-                                 const std::string& type = "audio/ogg") {
+                                 const std::string& type = "audio/ogg",
+                                 const std::string& idempotency_key = {}) {
     // A recognition on a loaded 2-core machine (CI, parallel tests) may take
     // longer than the client's default 5 s: wait up to 30 s.
     HttpConnection conn(port());
-    conn.send(make_request("POST", "/conversation?chunk=" + std::to_string(chunk),
-                           form_headers(session), multipart("audio_data", audio, type)));
+    Headers headers = form_headers(session);
+    if (!idempotency_key.empty()) headers.emplace_back("Idempotency-Key", idempotency_key);
+    conn.send(make_request("POST", "/conversation?chunk=" + std::to_string(chunk), headers,
+                           multipart("audio_data", audio, type)));
     return conn.read(std::chrono::seconds(30));
   }
 
@@ -188,6 +191,31 @@ TEST_F(ConversationTest, RejectsBadInputWithClearErrors) {
         "bad_request"))
         << body;
   }
+}
+
+// A client that lost a response (or got the thoughts engine's error after
+// the utterance was stored) retries under the same Idempotency-Key: the
+// utterance is stored once.
+TEST_F(ConversationTest, ARetryUnderTheSameIdempotencyKeyIsStoredOnce) {
+  const auto first = post_chunk(1, digits_wav_, "", "audio/wav", "utterance-1");
+  ASSERT_EQ(first.status, 200u) << first.body;
+  const std::string session = first.json()["sessionId"];
+  const auto retry = post_chunk(1, digits_wav_, session, "audio/wav", "utterance-1");
+  ASSERT_EQ(retry.status, 200u) << retry.body;
+  EXPECT_EQ(retry.json()["transcriptionResponse"], "two nine three four zero");
+  auto history = http_get(port(), "/v1/sessions/" + session).json();
+  EXPECT_EQ(history["utterances"].size(), 1U) << history;
+
+  const auto second = post_chunk(1, go_ogg_, session, "audio/ogg", "utterance-2");
+  ASSERT_EQ(second.status, 200u) << second.body;
+  // The first key, once the conversation has gone on: refused, nothing stored.
+  EXPECT_TRUE(IsJsonError(post_chunk(1, digits_wav_, session, "audio/wav", "utterance-1"), 400,
+                          "bad_request"));
+  EXPECT_TRUE(IsJsonError(post_chunk(1, digits_wav_, session, "audio/wav", "two words"), 400,
+                          "bad_request"));
+  history = http_get(port(), "/v1/sessions/" + session).json();
+  ASSERT_EQ(history["utterances"].size(), 2U) << history;
+  EXPECT_EQ(history["utterances"][1]["text"], "go forward ten meters");
 }
 
 TEST_F(ConversationTest, UnknownSessionIdStartsANewSessionUnderANewId) {

@@ -100,7 +100,8 @@ TEST_F(CorsTest, PreflightFromAllowedOriginIs204) {
     EXPECT_TRUE(contains_token(methods, m)) << m << " missing in " << methods;
   }
   const std::string headers = res.header("Access-Control-Allow-Headers");
-  for (const char* h : {"Content-Type", "Authorization", "X-API-Key", "X-Session-Id"}) {
+  for (const char* h :
+       {"Content-Type", "Authorization", "X-API-Key", "X-Session-Id", "Idempotency-Key"}) {
     EXPECT_TRUE(contains_token(headers, h)) << h << " missing in " << headers;
   }
   EXPECT_EQ(res.header("Access-Control-Max-Age"), "600") << res.head_text();  // default 10m
