@@ -155,6 +155,19 @@ std::vector<mfcc_t*> rows_of(std::vector<mfcc_t>& cep, std::size_t dim, std::siz
   return rows;
 }
 
+// Searches `rows` one frame per call. PocketSphinx's live CMN moves its
+// mean at the end of the call that takes it past its window (800 frames):
+// with larger calls, where it moved, and so the words, would depend on how
+// the frames were grouped, which for a stream depends on timing (the chunks
+// a client sends, a background re-search catching up). One frame per call
+// makes a stream's words the same however its audio came.
+int search_frames(ps_decoder_t* ps, std::vector<mfcc_t*>& rows) {
+  for (mfcc_t*& row : rows) {
+    if (ps_process_cep(ps, &row, 1, FALSE, FALSE) < 0) return -1;
+  }
+  return 0;
+}
+
 std::string joined(const std::string& a, const std::string& b) {
   if (a.empty()) return b;
   if (b.empty()) return a;
@@ -475,8 +488,7 @@ struct PsDecoder::Impl {
         return Status(Error::internal("PocketSphinx failed to select its search"));
       if (ps_start_utt(h.ps) < 0)
         return Status(Error::internal("PocketSphinx failed to restart the utterance"));
-      if (!rows.empty() &&
-          ps_process_cep(h.ps, rows.data(), static_cast<int>(rows.size()), FALSE, FALSE) < 0) {
+      if (!rows.empty() && search_frames(h.ps, rows) < 0) {
         return Status(Error::internal("PocketSphinx failed to process audio"));
       }
       return Status();
@@ -512,8 +524,7 @@ struct PsDecoder::Impl {
     if (fe->frames() > restart_end && status.ok()) {
       auto cep = cepstra(restart_end, fe->frames());
       auto rows = rows_of(cep, fe->dim(), 0);
-      if (ps_process_cep(restart_handle.ps, rows.data(), static_cast<int>(rows.size()), FALSE,
-                         FALSE) < 0) {
+      if (search_frames(restart_handle.ps, rows) < 0) {
         status = Error::internal("PocketSphinx failed to process audio");
       }
     }
@@ -597,7 +608,13 @@ struct PsDecoder::Impl {
     }
     const bool cmn_due = restart_pending && fe->frames() >= restart_frames;
     const bool switch_due = fast_pending && fe->frames() >= segment_start + fast_frames;
-    if ((cmn_due || switch_due) && !restarting.valid()) {
+    // A restart due while the last one is still re-searching (audio sent
+    // faster than real time) waits for it, so that it lands where it is due
+    // and the words do not depend on how fast the re-search was.
+    if ((cmn_due || switch_due) && restarting.valid()) {
+      if (auto s = collect_restart(true); !s) return s;
+    }
+    if (cmn_due || switch_due) {
       // All frames so far: the restart lands at the end of the caller's chunk,
       // so its timing can move a word edge by a frame. (The mean of exactly
       // restart_frames frames would not, but measured worse on JFK's partials.)
@@ -623,10 +640,7 @@ struct PsDecoder::Impl {
     if (fe->frames() <= searched) return {};
     auto cep = cepstra(searched, fe->frames());
     auto rows = rows_of(cep, fe->dim(), 0);
-    // (The live CMN updates its mean when a call takes it past 800 frames
-    // since the last restart, so on utterances longer than ~3 s past it the
-    // result can depend slightly on the caller's chunking.)
-    if (ps_process_cep(ps, rows.data(), static_cast<int>(rows.size()), FALSE, FALSE) < 0) {
+    if (search_frames(ps, rows) < 0) {
       return Error::internal("PocketSphinx failed to process audio");
     }
     searched = fe->frames();
@@ -653,9 +667,7 @@ struct PsDecoder::Impl {
                      using Words = Result<std::vector<PsWord>>;
                      Status status = re.valid() ? re.get() : Status();
                      auto rows = rows_of(cep, dim, 0);
-                     if (status.ok() && !rows.empty() &&
-                         ps_process_cep(h.ps, rows.data(), static_cast<int>(rows.size()), FALSE,
-                                        FALSE) < 0) {
+                     if (status.ok() && !rows.empty() && search_frames(h.ps, rows) < 0) {
                        status = Error::internal("PocketSphinx failed to process audio");
                      }
                      const bool ended = ps_end_utt(h.ps) >= 0;
