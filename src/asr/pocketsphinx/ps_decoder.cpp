@@ -465,11 +465,12 @@ struct PsDecoder::Impl {
     return {};
   }
 
-  // Whether a handle is free for a background restart.
+  // Whether a handle is free for a background restart (none is in flight:
+  // search_new_frames() collects it first).
   bool restart_handle_ready() {
     take_built_handle(std::chrono::milliseconds(0));
     collect_jobs(false);
-    return !idle.empty() && !restarting.valid();
+    return !idle.empty();
   }
 
   Status start_background_restart(const std::vector<float>& mean, const std::string& search) {
@@ -488,7 +489,7 @@ struct PsDecoder::Impl {
         return Status(Error::internal("PocketSphinx failed to select its search"));
       if (ps_start_utt(h.ps) < 0)
         return Status(Error::internal("PocketSphinx failed to restart the utterance"));
-      if (!rows.empty() && search_frames(h.ps, rows) < 0) {
+      if (search_frames(h.ps, rows) < 0) {
         return Status(Error::internal("PocketSphinx failed to process audio"));
       }
       return Status();
@@ -608,13 +609,11 @@ struct PsDecoder::Impl {
     }
     const bool cmn_due = restart_pending && fe->frames() >= restart_frames;
     const bool switch_due = fast_pending && fe->frames() >= segment_start + fast_frames;
-    // A restart due while the last one is still re-searching (audio sent
-    // faster than real time) waits for it, so that it lands where it is due
-    // and the words do not depend on how fast the re-search was.
-    if ((cmn_due || switch_due) && restarting.valid()) {
-      if (auto s = collect_restart(true); !s) return s;
-    }
     if (cmn_due || switch_due) {
+      // A restart due while the last one is still re-searching (audio sent
+      // faster than real time) waits for it, so that it lands where it is
+      // due and the words do not depend on how fast the re-search was.
+      if (auto s = collect_restart(true); !s) return s;
       // All frames so far: the restart lands at the end of the caller's chunk,
       // so its timing can move a word edge by a frame. (The mean of exactly
       // restart_frames frames would not, but measured worse on JFK's partials.)
@@ -667,7 +666,7 @@ struct PsDecoder::Impl {
                      using Words = Result<std::vector<PsWord>>;
                      Status status = re.valid() ? re.get() : Status();
                      auto rows = rows_of(cep, dim, 0);
-                     if (status.ok() && !rows.empty() && search_frames(h.ps, rows) < 0) {
+                     if (status.ok() && search_frames(h.ps, rows) < 0) {
                        status = Error::internal("PocketSphinx failed to process audio");
                      }
                      const bool ended = ps_end_utt(h.ps) >= 0;
