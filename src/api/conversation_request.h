@@ -1,8 +1,7 @@
 // Parsers for the original REST flow's inputs: the `chunk` query value of
 // POST /conversation, the X-Session-Id and Idempotency-Key headers, and the
-// JSON body of
-// POST /generate_thots. Outside input: each has unit tests and a fuzzer
-// (fuzz/conversation_request_fuzz.cpp).
+// JSON body of POST /generate_thots. Outside input: each has unit tests and
+// a fuzzer (fuzz/conversation_request_fuzz.cpp).
 #pragma once
 
 #include <string>
