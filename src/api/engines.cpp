@@ -117,6 +117,7 @@ Result<std::shared_ptr<mind::ThoughtsEngine>> make_thoughts_engine(const config:
   tp.max_tokens = config.llm.max_tokens;
   tp.temperature = static_cast<float>(config.llm.temperature);
   tp.seed = config.llm.seed;
+  tp.parallel_fields = config.mind.parallel_fields;
   return wrap(mind::make_llm_thoughts(*generator, std::move(*prompts), tp));
 }
 

@@ -104,6 +104,7 @@ struct MindConfig {
   std::string engine = "heuristic";    // heuristic | llama | openai
   std::string prompts_dir;             // "" = ./prompts, else <install>/share/scribepod/prompts
   std::size_t max_history_lines = 20;  // conversation lines given to the model
+  bool parallel_fields = true;         // write the five fields side by side (llama)
 };
 
 struct LlmConfig {

@@ -333,6 +333,10 @@ std::vector<KeySpec> build_table() {
   t.push_back(integer_key("mind.max_history_lines", {"SCRIBEPOD_MIND_MAX_HISTORY_LINES"}, 1, 1000,
                           "Most recent conversation lines given to the model",
                           field<kMind, &M::max_history_lines>()));
+  t.push_back(bool_key("mind.parallel_fields", {"SCRIBEPOD_MIND_PARALLEL_FIELDS"},
+                       "Write the five thought fields side by side, one sequence each in one "
+                       "batch (llama engine): faster, but a field does not see the others",
+                       field<kMind, &M::parallel_fields>()));
   // --- llm ------------------------------------------------------------------
   t.push_back(
       string_key("llm.model", {"SCRIBEPOD_LLM_MODEL"},

@@ -44,6 +44,14 @@ struct GenerateRequest {
   int max_tokens = 256;
   float temperature = 0.2F;
   uint32_t seed = 0;  // 0 = engine default (random); fixed seeds reproduce
+  // Parallel fields: when json_schema is an object of string properties
+  // only (no additional ones, 2 to 8 of them), an engine that can decode
+  // several sequences at once (llama) may write each property in its own
+  // sequence, all in one batch per step. Each value then sees the prompt and
+  // its own key, not the other values; the output is still one object with
+  // the properties in schema order, and max_tokens bounds all of them
+  // together. Other schemas, and other engines, generate as usual.
+  bool parallel_fields = false;
   // Streaming hook, see above. May be empty.
   std::function<bool(std::string_view piece)> on_text;
 };

@@ -61,7 +61,8 @@ LlmThoughts::LlmThoughts(std::shared_ptr<llm::Generator> generator, PromptTempla
 std::string LlmThoughts::name() const { return generator_->name(); }
 
 std::string LlmThoughts::describe() const {
-  return "thoughts from " + generator_->describe() + " (JSON schema, one repair attempt)";
+  return "thoughts from " + generator_->describe() + " (JSON schema" +
+         (params_.parallel_fields ? ", fields in parallel" : "") + ", one repair attempt)";
 }
 
 bool LlmThoughts::ready(std::string& detail) const { return generator_->ready(detail); }
@@ -79,6 +80,7 @@ Result<Thoughts> LlmThoughts::think(const ThinkRequest& request) {
   gen.max_tokens = params_.max_tokens;
   gen.temperature = params_.temperature;
   gen.seed = params_.seed;
+  gen.parallel_fields = params_.parallel_fields;
 
   int prompt_tokens = 0;
   int completion_tokens = 0;

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <utility>
@@ -204,6 +205,129 @@ TEST_F(LlamaGeneratorTest, GroupedQueryAttentionModelGeneratesSchemaValidJson) {
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_GT(again->cached_prompt_tokens, 0);
   expect_valid_thoughts(*again);
+}
+
+// Parallel fields: one sequence per property, decoded together, and still
+// one schema-valid object with the properties in schema order.
+TEST_F(LlamaGeneratorTest, ParallelFieldsGiveOneSchemaValidObjectInSchemaOrder) {
+  auto g = load(params());
+  ASSERT_NE(g, nullptr);
+  for (uint32_t seed : {1U, 2U, 3U}) {
+    GenerateRequest r = thoughts_request();
+    r.parallel_fields = true;
+    r.seed = seed;
+    auto out = g->generate(r);
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    expect_valid_thoughts(*out);
+    std::size_t at = 0;
+    for (const char* key : {"{\"intent\":\"", ",\"person_is\":\"", ",\"extra_state\":\"",
+                            ",\"thoughts\":\"", ",\"response\":\""}) {
+      const auto found = out->text.find(key, at);
+      ASSERT_NE(found, std::string::npos) << key << " in " << out->text;
+      at = found + 1;
+    }
+    EXPECT_LE(out->completion_tokens, r.max_tokens);
+    // The next turn reuses the prompt the parallel generation left cached,
+    // and a one-sequence generation after it finds the context clean.
+    auto again = g->generate(r);
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_GT(again->cached_prompt_tokens, 0);
+    expect_valid_thoughts(*again);
+    r.parallel_fields = false;
+    auto sequential = g->generate(r);
+    ASSERT_TRUE(sequential.ok()) << sequential.error().message;
+    expect_valid_thoughts(*sequential);
+  }
+}
+
+// No cross-talk between the sequences of one batch: a field's greedy value
+// depends on the prompt and its own key only, not on which other fields are
+// decoded beside it.
+TEST_F(LlamaGeneratorTest, EachParallelFieldSeesOnlyThePromptAndItsKey) {
+  auto g = load(params());
+  ASSERT_NE(g, nullptr);
+  auto schema = [](std::vector<std::string> keys) {
+    std::string props;
+    std::string required;
+    for (const auto& k : keys) {
+      props +=
+          (props.empty() ? "" : ",") + ("\"" + k + "\":{\"type\":\"string\",\"maxLength\":12}");
+      required += (required.empty() ? "" : ",") + ("\"" + k + "\"");
+    }
+    return R"({"type":"object","properties":{)" + props + R"(},"required":[)" + required +
+           R"(],"additionalProperties":false})";
+  };
+  auto value_of = [](const std::string& text, const std::string& key) {
+    const auto json = nlohmann::json::parse(text, nullptr, false);
+    return json.is_object() && json.contains(key) ? json[key].get<std::string>() : "<missing>";
+  };
+  GenerateRequest r = chat("person: what should I cook tonight?");
+  r.temperature = 0;
+  r.max_tokens = 200;
+  r.parallel_fields = true;
+  r.json_schema = schema({"intent", "person_is", "response"});
+  auto three = g->generate(r);
+  r.json_schema = schema({"response", "thoughts"});
+  auto two = g->generate(r);
+  ASSERT_TRUE(three.ok() && two.ok());
+  ASSERT_FALSE(three->truncated) << three->text;
+  ASSERT_FALSE(two->truncated) << two->text;
+  const std::string value = value_of(three->text, "response");
+  EXPECT_NE(value, "<missing>") << three->text;
+  EXPECT_EQ(value, value_of(two->text, "response")) << three->text << " / " << two->text;
+}
+
+TEST_F(LlamaGeneratorTest, ParallelFieldsStreamInOrderAndShareTheTokenLimit) {
+  auto g = load(params());
+  ASSERT_NE(g, nullptr);
+  GenerateRequest r = thoughts_request();
+  r.parallel_fields = true;
+  std::string streamed;
+  r.on_text = [&](std::string_view piece) {
+    streamed += piece;
+    return true;
+  };
+  auto out = g->generate(r);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(streamed, out->text);
+  // A limit below what five fields need stops them all: truncated, not
+  // valid, and never over the limit.
+  r.max_tokens = 12;
+  auto cut = g->generate(r);
+  ASSERT_TRUE(cut.ok()) << cut.error().message;
+  EXPECT_TRUE(cut->truncated);
+  EXPECT_EQ(cut->completion_tokens, 12);
+  const auto schema = JsonSchema::parse(kThoughtsSchema);
+  ASSERT_TRUE(schema.ok());
+  EXPECT_THAT(schema->validate(cut->text), ::testing::Not(IsEmpty())) << cut->text;
+  // Cancelling from on_text stops every field.
+  int calls = 0;
+  r.max_tokens = 400;
+  r.on_text = [&](std::string_view) { return ++calls < 2; };
+  auto cancelled = g->generate(r);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.error().message;
+  EXPECT_EQ(calls, 2);
+  EXPECT_TRUE(cancelled->truncated);
+}
+
+// A schema that is not an object of strings is written as one sequence.
+TEST_F(LlamaGeneratorTest, ParallelFieldsFallBackToOneSequenceForOtherSchemas) {
+  auto g = load(params());
+  ASSERT_NE(g, nullptr);
+  GenerateRequest r = chat("person: how many cats do you have?");
+  r.parallel_fields = true;
+  r.max_tokens = 200;
+  r.json_schema =
+      R"({"type":"object","properties":{"name":{"type":"string","maxLength":8},)"
+      R"("count":{"type":"integer"}},"required":["name","count"],"additionalProperties":false})";
+  auto out = g->generate(r);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  const auto schema = JsonSchema::parse(r.json_schema);
+  ASSERT_TRUE(schema.ok());
+  if (!out->truncated) {
+    EXPECT_THAT(schema->validate(out->text), IsEmpty()) << out->text;
+  }
+  EXPECT_EQ(out->text.rfind("{\"name\":", 0), 0U) << out->text;
 }
 
 TEST_F(LlamaGeneratorTest, UnsupportedSchemaIsABadRequest) {

@@ -8,7 +8,7 @@ if(TARGET scribepod_engines AND TARGET make_tiny_gguf)
     LABELS unit)
   scribepod_add_test(llm_llama_test
     SOURCES llama_generator_test.cpp llama_utf8_stream_test.cpp llama_token_sampler_test.cpp
-    LIBS scribepod_llm scribepod_engines
+    LIBS scribepod_llm scribepod_engines nlohmann_json::nlohmann_json
     LABELS unit)
   foreach(_t IN ITEMS llm_json_schema_test llm_llama_test)
     target_compile_definitions(${_t} PRIVATE

@@ -124,6 +124,7 @@ TEST(LlmThoughts, OneGenerationWithTheSchemaAndThePrompts) {
   const auto requests = gen->requests();
   ASSERT_EQ(requests.size(), 1U);
   EXPECT_EQ(requests[0].json_schema, thoughts_json_schema());
+  EXPECT_TRUE(requests[0].parallel_fields);  // mind.parallel_fields, on by default
   ASSERT_EQ(requests[0].messages.size(), 2U);
   EXPECT_EQ(requests[0].messages[0].role, "system");
   EXPECT_EQ(requests[0].messages[1].role, "user");

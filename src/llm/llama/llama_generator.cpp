@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <thread>
@@ -29,6 +30,36 @@ struct ModelFree {
 };
 struct ContextFree {
   void operator()(llama_context* c) const { llama_free(c); }
+};
+
+// Sequences a context can hold: one per field of a parallel-fields
+// generation (GenerateRequest::parallel_fields), at most this many.
+constexpr int kMaxFields = 8;
+
+// A llama_batch that frees itself.
+class Batch {
+ public:
+  explicit Batch(int capacity) : b_(llama_batch_init(capacity, 0, 1)) {}
+  ~Batch() { llama_batch_free(b_); }
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+  void clear() { b_.n_tokens = 0; }
+  int size() const { return b_.n_tokens; }
+  // Appends a token of sequence `seq` at `pos`; returns its index in the
+  // batch (where its logits are, when asked for).
+  int add(llama_token token, llama_pos pos, llama_seq_id seq, bool logits) {
+    const int i = b_.n_tokens++;
+    b_.token[i] = token;
+    b_.pos[i] = pos;
+    b_.n_seq_id[i] = 1;
+    b_.seq_id[i][0] = seq;
+    b_.logits[i] = logits ? 1 : 0;
+    return i;
+  }
+  const llama_batch& get() const { return b_; }
+
+ private:
+  llama_batch b_;
 };
 
 // llama.cpp logs every tensor it loads at info level; keep warnings and
@@ -86,6 +117,23 @@ Status check_model_file(const std::string& path) {
     return model_error(path, "is not a GGUF model");
   }
   return {};
+}
+
+// llama_tokenize into `tokens`, sized to fit. `special`: add BOS and parse
+// control tokens' texts (a rendered prompt); else neither (output text).
+bool tokenize_into(const llama_vocab* vocab, const std::string& text, bool special,
+                   std::vector<llama_token>& tokens) {
+  const auto len = static_cast<int32_t>(text.size());
+  tokens.resize(text.size() + 8);
+  int32_t n = llama_tokenize(vocab, text.data(), len, tokens.data(),
+                             static_cast<int32_t>(tokens.size()), special, special);
+  if (n < 0) {
+    tokens.resize(static_cast<std::size_t>(-n));
+    n = llama_tokenize(vocab, text.data(), len, tokens.data(), -n, special, special);
+  }
+  if (n < 0) return false;
+  tokens.resize(static_cast<std::size_t>(n));
+  return true;
 }
 
 std::string token_piece(const llama_vocab* vocab, llama_token token) {
@@ -189,17 +237,41 @@ struct LlamaGenerator::Impl {
     return text;
   }
   Result<std::vector<llama_token>> tokenize(const std::string& text) const;
-  // Renders and tokenizes the request and builds its sampler: everything
+  // Tokens of a piece of text inside the output (no BOS, no control tokens).
+  std::vector<llama_token> tokenize_fragment(const std::string& text) const;
+  // One property of a parallel-fields generation: its key as the output
+  // spells it ("name":), the tokens that open its sequence ({"name":), and
+  // a sampler whose grammar is the property's own string schema.
+  struct Field {
+    std::string key;
+    std::vector<llama_token> opening;
+    TokenSampler sampler;
+  };
+  // Renders and tokenizes the request and builds its sampler(s): everything
   // that needs no context, done before one is taken from the pool.
   struct Prepared {
     std::vector<llama_token> tokens;
     TokenSampler sampler;
+    std::vector<Field> fields;  // empty = one sequence
   };
   Result<Prepared> prepare(const GenerateRequest& request) const;
+  // The fields of a parallel-fields request; empty when its schema does not
+  // qualify (see GenerateRequest::parallel_fields) or the model cannot.
+  Result<std::vector<Field>> plan_fields(const GenerateRequest& request) const;
   // Brings the slot's KV cache to hold the whole prompt, reusing the prefix
   // it already holds; returns how many prompt tokens were reused.
   Result<int> evaluate_prompt(Slot& slot, const std::vector<llama_token>& tokens) const;
+  Generation begin_generation(int prompt_tokens, int cached_prompt_tokens) const {
+    Generation out;
+    out.engine = "llama";
+    out.model = model_name;
+    out.prompt_tokens = prompt_tokens;
+    out.cached_prompt_tokens = cached_prompt_tokens;
+    return out;
+  }
   Result<Generation> run(Slot& slot, Prepared& prepared, const GenerateRequest& request) const;
+  Result<Generation> run_fields(Slot& slot, Prepared& prepared,
+                                const GenerateRequest& request) const;
 };
 
 namespace {
@@ -266,18 +338,10 @@ Result<std::vector<llama_token>> LlamaGenerator::Impl::tokenize(const std::strin
   if (text.size() > static_cast<std::size_t>(INT32_MAX / 2)) {
     return Error::too_large("the prompt is too long");
   }
-  const auto len = static_cast<int32_t>(text.size());
-  std::vector<llama_token> tokens(text.size() + 8);
-  int32_t n = llama_tokenize(vocab, text.data(), len, tokens.data(),
-                             static_cast<int32_t>(tokens.size()), true, true);
-  if (n < 0) {
-    tokens.resize(static_cast<std::size_t>(-n));
-    n = llama_tokenize(vocab, text.data(), len, tokens.data(), -n, true, true);
-  }
-  if (n < 0) {
+  std::vector<llama_token> tokens;
+  if (!tokenize_into(vocab, text, /*special=*/true, tokens)) {
     return Error::internal("llama.cpp could not tokenize the prompt");
   }
-  tokens.resize(static_cast<std::size_t>(n));
   // Templates that spell out the BOS token plus add_bos would give two.
   const llama_token bos = llama_vocab_bos(vocab);
   if (tokens.size() >= 2 && tokens[0] == bos && tokens[1] == bos) {
@@ -307,7 +371,67 @@ Result<LlamaGenerator::Impl::Prepared> LlamaGenerator::Impl::prepare(
   if (!sampler) {
     return sampler.error();
   }
-  return Prepared{std::move(tokens).value(), std::move(sampler).value()};
+  std::vector<Field> fields;
+  if (request.parallel_fields) {
+    auto planned = plan_fields(request);
+    if (!planned) {
+      return planned.error();
+    }
+    fields = std::move(planned).value();
+  }
+  return Prepared{std::move(tokens).value(), std::move(sampler).value(), std::move(fields)};
+}
+
+std::vector<llama_token> LlamaGenerator::Impl::tokenize_fragment(const std::string& text) const {
+  std::vector<llama_token> tokens;
+  if (!tokenize_into(vocab, text, /*special=*/false, tokens)) tokens.clear();
+  return tokens;
+}
+
+Result<std::vector<LlamaGenerator::Impl::Field>> LlamaGenerator::Impl::plan_fields(
+    const GenerateRequest& request) const {
+  std::vector<Field> fields;
+  if (has_encoder || request.json_schema.empty()) {
+    return fields;
+  }
+  auto schema = JsonSchema::parse(request.json_schema);
+  if (!schema) {
+    return schema.error();
+  }
+  const SchemaNode& root = schema->root();
+  const auto& properties = root.properties;
+  if (root.type != SchemaNode::Type::kObject || root.additional_properties ||
+      properties.size() < 2 || properties.size() > static_cast<std::size_t>(kMaxFields) ||
+      !std::all_of(properties.begin(), properties.end(),
+                   [](const auto& p) { return p.second.type == SchemaNode::Type::kString; })) {
+    return fields;
+  }
+  // Each field draws from its own seed (the request's, or the engine's,
+  // plus its index), so fields do not mirror each other's draws.
+  const uint32_t base = request.seed != 0 ? request.seed : params.seed;
+  std::size_t openings = 0;
+  for (std::size_t k = 0; k < properties.size(); ++k) {
+    const auto& [name, node] = properties[k];
+    nlohmann::json value = {{"type", "string"}};
+    if (node.min_length) value["minLength"] = *node.min_length;
+    if (node.max_length) value["maxLength"] = *node.max_length;
+    GenerateRequest one;
+    one.json_schema = value.dump();
+    one.temperature = request.temperature;
+    one.seed = base == 0 ? 0 : std::max<uint32_t>(1, base + static_cast<uint32_t>(k));
+    auto sampler = TokenSampler::make(vocab, one, 0, *grammars);
+    if (!sampler) {
+      return sampler.error();
+    }
+    std::string key = nlohmann::json(name).dump() + ":";
+    std::vector<llama_token> opening = tokenize_fragment("{" + key);
+    openings += opening.size();
+    fields.push_back(Field{std::move(key), std::move(opening), std::move(sampler).value()});
+  }
+  if (openings > static_cast<std::size_t>(params.n_batch)) {
+    fields.clear();  // keys too long to open in one batch: one sequence
+  }
+  return fields;
 }
 
 Result<int> LlamaGenerator::Impl::evaluate_prompt(Slot& slot,
@@ -357,6 +481,9 @@ Result<int> LlamaGenerator::Impl::evaluate_prompt(Slot& slot,
 
 Result<Generation> LlamaGenerator::Impl::run(Slot& slot, Prepared& prepared,
                                              const GenerateRequest& request) const {
+  if (!prepared.fields.empty()) {
+    return run_fields(slot, prepared, request);
+  }
   llama_context* ctx = slot.ctx.get();
   const auto n_prompt = static_cast<int>(prepared.tokens.size());
   auto reused = evaluate_prompt(slot, prepared.tokens);
@@ -370,11 +497,7 @@ Result<Generation> LlamaGenerator::Impl::run(Slot& slot, Prepared& prepared,
   std::vector<llama_token> evaluated = prepared.tokens;
   TokenSampler& sampler = prepared.sampler;
 
-  Generation out;
-  out.engine = "llama";
-  out.model = model_name;
-  out.prompt_tokens = n_prompt;
-  out.cached_prompt_tokens = *reused;
+  Generation out = begin_generation(n_prompt, *reused);
   Utf8Stream utf8;
   bool finished = false;
   bool cancelled = false;
@@ -448,6 +571,159 @@ Result<Generation> LlamaGenerator::Impl::run(Slot& slot, Prepared& prepared,
   return out;
 }
 
+// Parallel fields: the prompt is evaluated once, in sequence 0, and shared by
+// one sequence per field (a KV cache copy shares the cells, it does not
+// duplicate them). Each sequence opens with its key ({"name":) and the
+// field's own string grammar writes the value; every step samples one token
+// per unfinished field and decodes them all in one llama_decode call, which
+// costs little more than one token on a CPU (the weights are read once per
+// step, not once per field). A field is done when its grammar allows only the
+// end; max_tokens bounds all fields together. The output is streamed in
+// schema order: a field's text flows once every field before it is done.
+Result<Generation> LlamaGenerator::Impl::run_fields(Slot& slot, Prepared& prepared,
+                                                    const GenerateRequest& request) const {
+  llama_context* ctx = slot.ctx.get();
+  llama_memory_t memory = llama_get_memory(ctx);
+  std::vector<Field>& fields = prepared.fields;
+  const int n = static_cast<int>(fields.size());
+  const auto n_prompt = static_cast<int>(prepared.tokens.size());
+  auto reused = evaluate_prompt(slot, prepared.tokens);
+  if (!reused) {
+    return reused.error();
+  }
+  // Sequences 1..n-1 live only for this generation, however it ends.
+  struct DropSequences {
+    llama_memory_t memory;
+    int n;
+    ~DropSequences() {
+      for (int k = 1; k < n; ++k) llama_memory_seq_rm(memory, k, -1, -1);
+    }
+  } drop{memory, n};
+  for (int k = 1; k < n; ++k) {
+    llama_memory_seq_cp(memory, 0, k, -1, -1);
+  }
+
+  struct State {
+    llama_pos pos = 0;  // next position in the field's sequence
+    int logits = -1;    // batch index of its last token's logits
+    bool done = false;
+    std::string text;  // the value so far, raw bytes
+  };
+  std::vector<State> state(static_cast<std::size_t>(n));
+  int cells = n_prompt;  // KV cells in use: the prompt once, then every field's tokens
+  std::size_t openings = 0;
+  for (const Field& f : fields) openings += f.opening.size();
+  if (cells + static_cast<int>(openings) >= n_ctx) {
+    return Error::too_large("the prompt and the fields' keys do not fit the model's context of " +
+                            std::to_string(n_ctx) + " tokens");
+  }
+  Batch batch(std::max(static_cast<int>(openings), n));
+  std::vector<llama_token> evaluated = prepared.tokens;  // sequence 0's tokens
+  for (int k = 0; k < n; ++k) {
+    const auto& opening = fields[static_cast<std::size_t>(k)].opening;
+    State& s = state[static_cast<std::size_t>(k)];
+    s.pos = n_prompt;
+    for (std::size_t i = 0; i < opening.size(); ++i) {
+      const int at = batch.add(opening[i], s.pos++, k, i + 1 == opening.size());
+      if (i + 1 == opening.size()) s.logits = at;
+    }
+  }
+  evaluated.insert(evaluated.end(), fields[0].opening.begin(), fields[0].opening.end());
+  if (llama_decode(ctx, batch.get()) != 0) {
+    return Error::internal("llama.cpp failed to evaluate the fields' keys");
+  }
+  cells += batch.size();
+  int decode_calls = 1;
+
+  Generation out = begin_generation(n_prompt, *reused);
+  Utf8Stream utf8;
+  bool cancelled = false;
+  auto emit = [&](const std::string& bytes) {
+    const std::string piece = utf8.push(bytes);
+    if (piece.empty()) return;
+    out.text += piece;
+    if (request.on_text && !cancelled && !request.on_text(piece)) cancelled = true;
+  };
+  // Streams in schema order: the field being written out, how much of its
+  // text has gone, and whether its key has.
+  std::size_t shown = 0;
+  std::size_t shown_bytes = 0;
+  bool key_shown = false;
+  auto flush = [&](bool everything) {
+    while (shown < fields.size()) {
+      State& s = state[shown];
+      if (!key_shown) {
+        emit((shown == 0 ? "{" : ",") + fields[shown].key);
+        key_shown = true;
+      }
+      emit(s.text.substr(shown_bytes));
+      shown_bytes = s.text.size();
+      if (!s.done && !everything) return;
+      ++shown;
+      shown_bytes = 0;
+      key_shown = false;
+    }
+  };
+
+  bool exhausted = false;
+  while (!cancelled && !exhausted) {
+    batch.clear();
+    for (int k = 0; k < n && !exhausted; ++k) {
+      State& s = state[static_cast<std::size_t>(k)];
+      if (s.done) continue;
+      if (out.completion_tokens >= request.max_tokens || cells + batch.size() >= n_ctx) {
+        exhausted = true;
+        break;
+      }
+      TokenSampler& sampler = fields[static_cast<std::size_t>(k)].sampler;
+      const llama_token token = sampler.sample(llama_get_logits_ith(ctx, s.logits));
+      // Once per token: accepting twice would corrupt the grammar.
+      sampler.accept(token);
+      if (llama_vocab_is_eog(vocab, token)) {
+        s.done = true;
+        continue;
+      }
+      ++out.completion_tokens;
+      const std::string piece = token_piece(vocab, token);
+      s.text += piece;
+      // After a closing quote the grammar may allow nothing but the end: the
+      // field is done without decoding its last token.
+      if (s.text.size() > 1 && !piece.empty() && piece.back() == '"') {
+        const auto next = sampler.forced();
+        if (next && llama_vocab_is_eog(vocab, *next)) {
+          s.done = true;
+          continue;
+        }
+      }
+      s.logits = batch.add(token, s.pos++, k, true);
+      if (k == 0) evaluated.push_back(token);
+    }
+    if (batch.size() > 0) {
+      if (llama_decode(ctx, batch.get()) != 0) {
+        return Error::internal("llama.cpp failed to decode the fields");
+      }
+      ++decode_calls;
+      cells += batch.size();
+    }
+    flush(false);
+    if (batch.size() == 0) break;  // every field is done
+  }
+  const bool finished =
+      std::all_of(state.begin(), state.end(), [](const State& s) { return s.done; });
+  flush(true);
+  if (finished) emit("}");
+  emit(utf8.finish());
+  log::debug("llm generation", {{"prompt_tokens", n_prompt},
+                                {"cached_prompt_tokens", *reused},
+                                {"completion_tokens", out.completion_tokens},
+                                {"fields", n},
+                                {"decode_calls", decode_calls}});
+  out.truncated = !finished;
+  slot.cached = std::move(evaluated);
+  slot.prompt_len = static_cast<std::size_t>(n_prompt);
+  return out;
+}
+
 LlamaParams default_llama_params() { return LlamaParams{}; }
 
 LlamaGenerator::LlamaGenerator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -496,7 +772,10 @@ Result<std::unique_ptr<LlamaGenerator>> LlamaGenerator::load(const LlamaParams& 
   // The encoder sees the whole prompt in one batch, so it must fit one.
   cp.n_batch = static_cast<uint32_t>(impl->has_encoder ? impl->n_ctx : params.n_batch);
   cp.n_ubatch = cp.n_batch;
-  cp.n_seq_max = 1;
+  // Parallel fields decode several sequences in one context; a unified KV
+  // cache lets them share the prompt's cells.
+  cp.n_seq_max = kMaxFields;
+  cp.kv_unified = true;
   cp.n_threads = threads;
   cp.n_threads_batch = threads;
   cp.no_perf = true;
