@@ -154,7 +154,11 @@ int main() {
   auto recorder = std::make_shared<RecordingGenerator>(llama);
   auto thoughts =
       take(mind::make_llm_thoughts(recorder, std::move(prompts), params), "LlmThoughts");
-  take(recorder->generate({{{"user", "hello"}}, "", 8, 0.2F, 1, {}}), "warm-up");
+  llm::GenerateRequest warm;
+  warm.messages = {{"user", "hello"}};
+  warm.max_tokens = 8;
+  warm.seed = 1;
+  take(recorder->generate(warm), "warm-up");
   recorder->take_calls();
   std::printf(
       "LlmThoughts over LlamaGenerator (tiny llama: make_tiny_gguf --arch llama, 64 wide, "
