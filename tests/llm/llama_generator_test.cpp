@@ -310,6 +310,49 @@ TEST_F(LlamaGeneratorTest, ParallelFieldsStreamInOrderAndShareTheTokenLimit) {
   EXPECT_TRUE(cancelled->truncated);
 }
 
+// A full context stops every field (truncated, not an error), and one that
+// cannot even hold the keys says so.
+TEST_F(LlamaGeneratorTest, ParallelFieldsStopAtAFullContext) {
+  LlamaParams p = params();
+  p.n_ctx = 64;
+  auto g = load(p);
+  ASSERT_NE(g, nullptr);
+  // Unbounded strings: random weights almost never close one.
+  std::string props;
+  for (const char* k : {"intent", "person_is", "extra_state", "thoughts", "response"}) {
+    props += std::string(props.empty() ? "" : ",") + "\"" + k + "\":{\"type\":\"string\"}";
+  }
+  GenerateRequest r = chat("");
+  r.messages = {{"user", "hi"}};
+  r.json_schema =
+      R"({"type":"object","properties":{)" + props + R"(},"additionalProperties":false})";
+  r.max_tokens = 400;
+  r.parallel_fields = true;
+  auto out = g->generate(r);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_TRUE(out->truncated) << out->text;
+  EXPECT_GT(out->completion_tokens, 5);
+  EXPECT_LT(out->prompt_tokens + out->completion_tokens, 64);
+  // A prompt that fits the context alone, but not with the five keys.
+  GenerateRequest probe = r;
+  probe.parallel_fields = false;
+  probe.json_schema.clear();
+  probe.max_tokens = 1;
+  std::string text = "hi";
+  for (int prompt = 0; prompt < 52;) {
+    text += " hi";
+    probe.messages = {{"user", text}};
+    auto measured = g->generate(probe);
+    ASSERT_TRUE(measured.ok()) << measured.error().message;
+    prompt = measured->prompt_tokens;
+  }
+  r.messages = {{"user", text}};
+  auto full = g->generate(r);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code, ErrorCode::kPayloadTooLarge);
+  EXPECT_THAT(full.error().message, HasSubstr("fields' keys"));
+}
+
 // A schema that is not an object of strings is written as one sequence.
 TEST_F(LlamaGeneratorTest, ParallelFieldsFallBackToOneSequenceForOtherSchemas) {
   auto g = load(params());
