@@ -21,8 +21,9 @@
 // any work. With parallel_fields and an object-of-strings schema, each
 // property gets its own sequence in the context (sharing the prompt's KV
 // cells) and its own string grammar, and one llama_decode per step advances
-// them all (see GenerateRequest::parallel_fields). Encoder-decoder models (T5, Flan-T5) run llama_encode() over the
-// prompt, then decode from the model's decoder start token.
+// them all (see GenerateRequest::parallel_fields). Encoder-decoder models
+// (T5, Flan-T5) run llama_encode() over the prompt, then decode from the
+// model's decoder start token; they always write one sequence.
 //
 // Thread-safe: generate() may be called from any number of threads.
 #pragma once
