@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "api/conversation_request.h"
 #include "api/transcribe_routes.h"
@@ -56,6 +57,27 @@ void add_conversation_routes(http::Router& router, ConversationDeps deps) {
     if (audio == nullptr) co_return Error::bad_request("missing multipart field \"audio_data\"");
     if (audio->data.empty()) co_return Error::bad_request("the audio_data file is empty");
 
+    const std::string id = *session_id;
+    const int n = *chunk;
+    // A key that this session used for an earlier utterance is refused
+    // before the transcription. Only a request that names its session can
+    // carry one, so only such a request opens its session this early (and
+    // keeps it for the turn).
+    std::optional<live::Conversations::Registry::Lookup> opened;
+    if (!request_key->empty() && !id.empty()) {
+      auto checked = co_await http::run_blocking(
+          *d->mind_pool, [&]() -> Result<live::Conversations::Registry::Lookup> {
+            auto lookup = d->conversations->open(id);
+            if (!lookup) return lookup;
+            if (auto s = d->conversations->check_request_key(lookup->session, *request_key); !s) {
+              return std::move(s).take_error();
+            }
+            return lookup;
+          });
+      if (!checked) co_return std::move(checked).take_error();
+      opened = std::move(checked).value();
+    }
+
     asr::TranscribeOptions opts;
     opts.language = d->default_language;
     const std::string_view data = audio->data;
@@ -64,15 +86,16 @@ void add_conversation_routes(http::Router& router, ConversationDeps deps) {
         *d->asr_pool, [&] { return d->transcriber->transcribe_bytes(data, type, opts); });
     if (!transcript) co_return std::move(transcript).take_error();
 
-    const std::string id = *session_id;
-    const int n = *chunk;
     auto turn = co_await http::run_blocking(*d->mind_pool, [&]() -> Result<live::Turn> {
-      auto lookup = d->conversations->open(id);
-      if (!lookup) return std::move(lookup).take_error();
+      if (!opened) {
+        auto lookup = d->conversations->open(id);
+        if (!lookup) return std::move(lookup).take_error();
+        opened = std::move(lookup).value();
+      }
       live::UtteranceTiming timing;
       timing.decode_ms = transcript->decode_ms;
       timing.end_ms = static_cast<int64_t>(transcript->audio_s * 1000.0);
-      return d->conversations->hear(lookup->session, transcript->text, n, timing, *request_key);
+      return d->conversations->hear(opened->session, transcript->text, n, timing, *request_key);
     });
     if (!turn) co_return std::move(turn).take_error();
     ctx.session_id = turn->session_id;

@@ -116,6 +116,29 @@ void Conversations::RequestKeys::remember(const std::string& session_id, std::st
   order_.push_back(std::move(e));
 }
 
+Result<std::optional<int64_t>> Conversations::recorded_by(const std::string& id,
+                                                          std::string_view request_key,
+                                                          int64_t count) const {
+  const auto seq = request_keys_.find(id, request_key);
+  if (seq && *seq != count) {
+    return Error::bad_request(
+        fmt::format("this Idempotency-Key recorded utterance {} of the conversation, which "
+                    "has {} now; a new request needs a new key",
+                    *seq, count));
+  }
+  return seq;
+}
+
+Status Conversations::check_request_key(const Registry::Handle& session,
+                                        std::string_view request_key) const {
+  if (request_key.empty()) return {};
+  std::lock_guard lock(session->mu);
+  auto seq = recorded_by(session->id, request_key,
+                         static_cast<int64_t>(session->state.utterances().size()));
+  if (!seq) return std::move(seq).take_error();
+  return {};
+}
+
 Result<Turn> Conversations::hear(const Registry::Handle& session, std::string text, int chunk,
                                  const UtteranceTiming& timing, std::string_view request_key,
                                  std::function<bool(std::string_view)> on_response) {
@@ -131,15 +154,9 @@ Result<Turn> Conversations::hear(const Registry::Handle& session, std::string te
     // A repeated request replaces what it recorded (the session lock makes
     // the check and the record one step for requests under the same key).
     if (!request_key.empty()) {
-      if (const auto seq = request_keys_.find(session->id, request_key); seq) {
-        if (*seq != count) {
-          return Error::bad_request(
-              fmt::format("this Idempotency-Key recorded utterance {} of the conversation, which "
-                          "has {} now; a new request needs a new key",
-                          *seq, count));
-        }
-        chunk = 2;
-      }
+      auto seq = recorded_by(session->id, request_key, count);
+      if (!seq) return std::move(seq).take_error();
+      if (*seq) chunk = 2;
     }
     turn.utterance_seq = (chunk == 1 || count == 0) ? count + 1 : count;
 

@@ -88,6 +88,12 @@ class Conversations {
                     const UtteranceTiming& timing, std::string_view request_key = {},
                     std::function<bool(std::string_view)> on_response = {});
 
+  // What hear() would say of `request_key` now, without recording anything:
+  // kBadRequest when this session used it for an utterance before its last
+  // one, so a caller can refuse the request before transcribing it. Empty
+  // and unused keys pass. (hear() checks again under the session lock.)
+  Status check_request_key(const Registry::Handle& session, std::string_view request_key) const;
+
   // Thinks about a conversation given whole (POST /generate_thots): no
   // session, nothing stored.
   Result<mind::Thoughts> think(std::vector<std::string> conversation_lines);
@@ -105,6 +111,10 @@ class Conversations {
 
  private:
   std::optional<mind::MindState> restore(const std::string& id) const;
+  // The utterance seq `request_key` recorded in session `id`, if any;
+  // kBadRequest when that is not the conversation's last (`count`).
+  Result<std::optional<int64_t>> recorded_by(const std::string& id, std::string_view request_key,
+                                             int64_t count) const;
 
   // (session id, request key) -> the utterance seq it recorded; the oldest
   // key goes first when full.

@@ -213,6 +213,11 @@ TEST_F(ConversationTest, ARetryUnderTheSameIdempotencyKeyIsStoredOnce) {
                           "bad_request"));
   EXPECT_TRUE(IsJsonError(post_chunk(1, digits_wav_, session, "audio/wav", "two words"), 400,
                           "bad_request"));
+  // It is refused before the audio is transcribed: audio that cannot be
+  // decoded gets the key's error, not the decoder's.
+  const auto stale = post_chunk(1, "not audio at all", session, "audio/wav", "utterance-1");
+  EXPECT_TRUE(IsJsonError(stale, 400, "bad_request"));
+  EXPECT_NE(stale.body.find("Idempotency-Key"), std::string::npos) << stale.body;
   history = http_get(port(), "/v1/sessions/" + session).json();
   ASSERT_EQ(history["utterances"].size(), 2U) << history;
   EXPECT_EQ(history["utterances"][1]["text"], "go forward ten meters");

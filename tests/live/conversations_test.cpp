@@ -102,6 +102,15 @@ TEST_F(ConversationsTest, AKeyThatRecordedAnEarlierUtteranceIsRefusedAndChangesN
   EXPECT_NE(stale.error().message.find("utterance 1"), std::string::npos) << stale.error().message;
   EXPECT_EQ(stored_texts(), (std::vector<std::string>{"first", "second"}));
 
+  // check_request_key() says the same without recording anything.
+  const auto check = conversations_->check_request_key(session_, "key-1");
+  ASSERT_FALSE(check.ok());
+  EXPECT_EQ(check.error().message, stale.error().message);
+  EXPECT_TRUE(conversations_->check_request_key(session_, "key-2").ok());  // a retry of the last
+  EXPECT_TRUE(conversations_->check_request_key(session_, "key-3").ok());  // never used
+  EXPECT_TRUE(conversations_->check_request_key(session_, "").ok());
+  EXPECT_EQ(stored_texts(), (std::vector<std::string>{"first", "second"}));
+
   // A key is per session: another conversation may use the same one.
   auto other = conversations_->open("").value().session;
   auto turn = conversations_->hear(other, "elsewhere", 1, UtteranceTiming{}, "key-1");
