@@ -213,8 +213,9 @@ TEST(PsDecoderStreaming, BackgroundSettleGivesTheSameWords) {
 
 // A restart (new mean, re-search of the segment) and the move to the fast
 // search run in the background on the second handle while the stream goes
-// on; the result is as good as the inline restart's (the re-searched frames
-// reach the search in two pieces instead of one, so it may differ slightly).
+// on; the words are the inline restart's, whenever the re-search finishes
+// (the search takes one frame per call, so how the frames arrive does not
+// matter).
 TEST(PsDecoderStreaming, BackgroundRestartIsAsGoodAsInline) {
   auto params = pocketsphinx_default_params();
   ASSERT_TRUE(make(params));
@@ -225,25 +226,26 @@ TEST(PsDecoderStreaming, BackgroundRestartIsAsGoodAsInline) {
   start.second_restart_frames = 300;
   start.fast_after_frames = 300;
   const auto run = [&](ps::PsDecoder& decoder) {
-    const auto words = stream_through(decoder, start, pcm, [&](std::size_t) {
+    return text_of(stream_through(decoder, start, pcm, [&](std::size_t) {
       EXPECT_TRUE(decoder.partial_text().size() < 1000);
-    });
-    return word_errors(kJfkText, text_of(words)).rate();
+    }));
   };
   auto inline_decoder = inline_only(params);
   ASSERT_TRUE(inline_decoder);
-  const double inline_wer = run(*inline_decoder);
+  const std::string inline_text = run(*inline_decoder);
   EXPECT_EQ(inline_decoder->background_restarts(), 0U);
   EXPECT_EQ(inline_decoder->live_restarts(), 2U);
 
   auto decoder = with_second_handle(params);
   ASSERT_TRUE(decoder);
-  const double wer = run(*decoder);
+  const std::string text = run(*decoder);
   EXPECT_GE(decoder->background_restarts(), 1U);
   EXPECT_EQ(decoder->live_restarts(), 2U);
-  std::cout << "  JFK live final WER: inline restarts " << 100 * inline_wer
-            << " %, background restarts " << 100 * wer << " %\n";
-  EXPECT_LE(wer, inline_wer + 0.1);
+  std::cout << "  JFK live final WER: inline restarts "
+            << 100 * word_errors(kJfkText, inline_text).rate() << " %, background restarts "
+            << 100 * word_errors(kJfkText, text).rate() << " %\n";
+  // The words do not depend on when the background re-search finished.
+  EXPECT_EQ(text, inline_text);
   // The decoder can be dropped mid-stream, a restart in flight.
   ASSERT_TRUE(decoder->begin_stream(start).ok());
   EXPECT_TRUE(decoder->feed(std::span<const float>(pcm.samples).subspan(0, 16000 * 2)).ok());
