@@ -42,6 +42,24 @@ constexpr const char* kThoughtsSchema = R"({
   "additionalProperties": false
 })";
 
+// An object of string properties `keys`, each at most `max_length`
+// characters (0 = unbounded), none other allowed.
+std::string strings_schema(const std::vector<std::string>& keys, int max_length) {
+  nlohmann::ordered_json properties = nlohmann::ordered_json::object();
+  for (const auto& k : keys) {
+    properties[k] = {{"type", "string"}};
+    if (max_length > 0) properties[k]["maxLength"] = max_length;
+  }
+  return nlohmann::ordered_json{
+      {"type", "object"}, {"properties", properties}, {"additionalProperties", false}}
+      .dump();
+}
+
+// Not an object of strings: always written as one sequence.
+constexpr const char* kNameCountSchema =
+    R"({"type":"object","properties":{"name":{"type":"string","maxLength":8},)"
+    R"("count":{"type":"integer"}},"required":["name","count"],"additionalProperties":false})";
+
 class LlamaGeneratorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -246,17 +264,6 @@ TEST_F(LlamaGeneratorTest, ParallelFieldsGiveOneSchemaValidObjectInSchemaOrder) 
 TEST_F(LlamaGeneratorTest, EachParallelFieldSeesOnlyThePromptAndItsKey) {
   auto g = load(params());
   ASSERT_NE(g, nullptr);
-  auto schema = [](std::vector<std::string> keys) {
-    std::string props;
-    std::string required;
-    for (const auto& k : keys) {
-      props +=
-          (props.empty() ? "" : ",") + ("\"" + k + "\":{\"type\":\"string\",\"maxLength\":12}");
-      required += (required.empty() ? "" : ",") + ("\"" + k + "\"");
-    }
-    return R"({"type":"object","properties":{)" + props + R"(},"required":[)" + required +
-           R"(],"additionalProperties":false})";
-  };
   auto value_of = [](const std::string& text, const std::string& key) {
     const auto json = nlohmann::json::parse(text, nullptr, false);
     return json.is_object() && json.contains(key) ? json[key].get<std::string>() : "<missing>";
@@ -265,9 +272,9 @@ TEST_F(LlamaGeneratorTest, EachParallelFieldSeesOnlyThePromptAndItsKey) {
   r.temperature = 0;
   r.max_tokens = 200;
   r.parallel_fields = true;
-  r.json_schema = schema({"intent", "person_is", "response"});
+  r.json_schema = strings_schema({"intent", "person_is", "response"}, 12);
   auto three = g->generate(r);
-  r.json_schema = schema({"response", "thoughts"});
+  r.json_schema = strings_schema({"response", "thoughts"}, 12);
   auto two = g->generate(r);
   ASSERT_TRUE(three.ok() && two.ok());
   ASSERT_FALSE(three->truncated) << three->text;
@@ -318,14 +325,9 @@ TEST_F(LlamaGeneratorTest, ParallelFieldsStopAtAFullContext) {
   auto g = load(p);
   ASSERT_NE(g, nullptr);
   // Unbounded strings: random weights almost never close one.
-  std::string props;
-  for (const char* k : {"intent", "person_is", "extra_state", "thoughts", "response"}) {
-    props += std::string(props.empty() ? "" : ",") + "\"" + k + "\":{\"type\":\"string\"}";
-  }
   GenerateRequest r = chat("");
   r.messages = {{"user", "hi"}};
-  r.json_schema =
-      R"({"type":"object","properties":{)" + props + R"(},"additionalProperties":false})";
+  r.json_schema = strings_schema({"intent", "person_is", "extra_state", "thoughts", "response"}, 0);
   r.max_tokens = 400;
   r.parallel_fields = true;
   auto out = g->generate(r);
@@ -351,6 +353,11 @@ TEST_F(LlamaGeneratorTest, ParallelFieldsStopAtAFullContext) {
   ASSERT_FALSE(full.ok());
   EXPECT_EQ(full.error().code, ErrorCode::kPayloadTooLarge);
   EXPECT_THAT(full.error().message, HasSubstr("fields' keys"));
+  // A schema that does not qualify is written as one sequence: the same
+  // prompt needs no room for keys then.
+  r.json_schema = kNameCountSchema;
+  auto one = g->generate(r);
+  ASSERT_TRUE(one.ok()) << one.error().message;
 }
 
 // A schema that is not an object of strings is written as one sequence.
@@ -360,9 +367,7 @@ TEST_F(LlamaGeneratorTest, ParallelFieldsFallBackToOneSequenceForOtherSchemas) {
   GenerateRequest r = chat("person: how many cats do you have?");
   r.parallel_fields = true;
   r.max_tokens = 200;
-  r.json_schema =
-      R"({"type":"object","properties":{"name":{"type":"string","maxLength":8},)"
-      R"("count":{"type":"integer"}},"required":["name","count"],"additionalProperties":false})";
+  r.json_schema = kNameCountSchema;
   auto out = g->generate(r);
   ASSERT_TRUE(out.ok()) << out.error().message;
   const auto schema = JsonSchema::parse(r.json_schema);

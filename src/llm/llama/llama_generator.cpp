@@ -251,8 +251,8 @@ struct LlamaGenerator::Impl {
   // that needs no context, done before one is taken from the pool.
   struct Prepared {
     std::vector<llama_token> tokens;
-    TokenSampler sampler;
-    std::vector<Field> fields;  // empty = one sequence
+    std::optional<TokenSampler> sampler;  // one sequence: the whole output's
+    std::vector<Field> fields;            // parallel fields: one each (then no sampler)
   };
   Result<Prepared> prepare(const GenerateRequest& request) const;
   // The fields of a parallel-fields request; empty when its schema does not
@@ -367,19 +367,22 @@ Result<LlamaGenerator::Impl::Prepared> LlamaGenerator::Impl::prepare(
     return Error::too_large("the prompt is " + std::to_string(tokens->size()) +
                             " tokens; the model's context holds " + std::to_string(n_ctx));
   }
-  auto sampler = TokenSampler::make(vocab, request, params.seed, *grammars);
-  if (!sampler) {
-    return sampler.error();
-  }
-  std::vector<Field> fields;
+  Prepared prepared{std::move(tokens).value(), std::nullopt, {}};
   if (request.parallel_fields) {
     auto planned = plan_fields(request);
     if (!planned) {
       return planned.error();
     }
-    fields = std::move(planned).value();
+    prepared.fields = std::move(planned).value();
   }
-  return Prepared{std::move(tokens).value(), std::move(sampler).value(), std::move(fields)};
+  if (prepared.fields.empty()) {
+    auto sampler = TokenSampler::make(vocab, request, params.seed, *grammars);
+    if (!sampler) {
+      return sampler.error();
+    }
+    prepared.sampler.emplace(std::move(sampler).value());
+  }
+  return prepared;
 }
 
 std::vector<llama_token> LlamaGenerator::Impl::tokenize_fragment(const std::string& text) const {
@@ -425,6 +428,9 @@ Result<std::vector<LlamaGenerator::Impl::Field>> LlamaGenerator::Impl::plan_fiel
     }
     std::string key = nlohmann::json(name).dump() + ":";
     std::vector<llama_token> opening = tokenize_fragment("{" + key);
+    if (opening.empty()) {
+      return std::vector<Field>{};  // a key llama.cpp cannot tokenize: one sequence
+    }
     openings += opening.size();
     fields.push_back(Field{std::move(key), std::move(opening), std::move(sampler).value()});
   }
@@ -495,7 +501,7 @@ Result<Generation> LlamaGenerator::Impl::run(Slot& slot, Prepared& prepared,
   int forced_tokens = 0;  // taken without logits (jump-forward)
   int decode_calls = 0;   // for the output
   std::vector<llama_token> evaluated = prepared.tokens;
-  TokenSampler& sampler = prepared.sampler;
+  TokenSampler& sampler = *prepared.sampler;
 
   Generation out = begin_generation(n_prompt, *reused);
   Utf8Stream utf8;
