@@ -120,7 +120,15 @@ struct PocketSphinxParams {
   // for 3 s of speech), and the re-search at a CMN restart or at the move
   // to the fast search (up to ~1 s). The stream goes on with one handle
   // while the other works, then they swap; with both busy, its audio waits
-  // for the first one free (the stream's thread never runs those steps).
+  // for the first one free. The stream's thread runs none of those steps,
+  // but it does catch a finished restart up with the audio that came while
+  // it ran: JFK at 1 stream (bench/live_load.sh, BENCH_ROWS=1), 25-74
+  // frames, 36-324 ms, during which the stream's pause and endpoint wait.
+  // Catching up in background rounds instead was tried and measured no
+  // better (JFK's last utterance, final minus the endpoint wait: 494-861 ms
+  // in 4 runs, against 198-594 ms in 6): JFK's live search alone costs
+  // 1.4-5.7 ms per 10 ms frame here, so with a background search beside it
+  // both cores are busy, and the stall only became slower feeds.
   // The second handle is built on a decoder's first stream, off the
   // stream's thread, and costs as much memory as the first (~115 MB).
   // false: those steps run on the stream's thread.
