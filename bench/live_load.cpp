@@ -16,7 +16,7 @@
 // speech, and once more at its end, over one keep-alive connection.
 //
 // Output is machine-readable lines `TAG|field|...` (PARTIAL, FINAL, WORK,
-// UTT per utterance, ORIGINAL, TEXT) that live_load.sh turns into markdown
+// UTT per utterance, ORIGINAL, TEXT, HEARD) that live_load.sh turns into markdown
 // tables; see the script for what each column means.
 #include <algorithm>
 #include <boost/asio.hpp>
@@ -272,8 +272,12 @@ int run_live(uint16_t port, std::size_t n, const std::vector<Clip>& clips) {
               other_closes.c_str());
   std::printf("WORK|%zu|%.1f|%.1f|%.0f|%.0f\n", n, recognised_s, speech_s, pct(lags, 50),
               pct(lags, 95));
-  for (const auto& [id, f] : speakers[0]->finals())
+  std::string heard;  // speaker 1's finals in order, for the word error rate
+  for (const auto& [id, f] : speakers[0]->finals()) {
     std::printf("TEXT|live|%lld|%s\n", static_cast<long long>(id), f.text.c_str());
+    if (!f.text.empty()) heard += (heard.empty() ? "" : " ") + f.text;
+  }
+  std::printf("HEARD|%zu|%s\n", n, heard.c_str());
   return 0;
 }
 

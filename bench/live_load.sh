@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/live_load.sh [BUILD_DIR]: latency of GET /v1/stream as a listener sees
 # it, with bench/live_load streaming real speech (goforward, tidigits, the
-# five cards clips and JFK when the whisper npm tarball is cached) at
+# five cards clips, five LibriVox sentences and JFK when the whisper npm
+# tarball is cached) at
 # real-time pace in 100 ms PCM16 frames with 1.5 s silences between
 # utterances, from 1, 2 and 4 simulated speakers over loopback, to the real
 # `scribepod serve` (PocketSphinx, heuristic mind, SQLite history; one fresh
@@ -10,7 +11,7 @@
 # audio at 1 stream: the whole utterance so far re-posted as a WAV to
 # POST /conversation?chunk=N every second. Builds in a Release build dir
 # (default build/release, configured if absent). A benchmark, not a test:
-# prints markdown tables (about 4 minutes); BENCH_RAW=FILE keeps the
+# prints markdown tables (about 6 minutes); BENCH_RAW=FILE keeps the
 # client's raw lines (UTT: one per utterance). Run it under `nice` on a shared
 # machine. BENCH_SET="key=value ..." passes settings to every server (to
 # compare a setting against the default in two runs).
@@ -25,13 +26,46 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 data=/usr/share/pocketsphinx/test/data
-clips=("$data/goforward.raw" "$data/tidigits/dhd.2934z.raw" "$data"/cards/00[1-5].wav)
+clips=("$data/goforward.raw" "$data/tidigits/dhd.2934z.raw" "$data"/cards/00[1-5].wav
+  "$data"/librivox/*.wav)
 tarball=$(ls ~/.cache/scribepod/downloads/nodejs-whisper-*.tgz 2>/dev/null | head -1 || true)
 if [ -n "$tarball" ] &&
   tar -xzf "$tarball" -C "$work" package/cpp/whisper.cpp/bindings/go/samples/jfk.wav 2>/dev/null; then
   clips+=("$work/package/cpp/whisper.cpp/bindings/go/samples/jfk.wav")
 fi
 for c in "${clips[@]}"; do [ -f "$c" ] || { echo "missing $c (pocketsphinx-testdata)" >&2; exit 2; }; done
+# reference_of CLIP: what is said in it (the test data's transcriptions).
+reference_of() {
+  case "$1" in
+    */goforward.raw) echo "go forward ten meters" ;;
+    */dhd.2934z.raw) echo "two nine three four zero" ;;
+    */jfk.wav) echo "and so my fellow americans ask not what your country can do for you" \
+      "ask what you can do for your country" ;;
+    *)
+      local id
+      id=$(basename "$1" .wav)
+      sed -n "s/^<s> \(.*\) <\/s> ($id)\$/\1/p" "$(dirname "$1")"/*transcription
+      ;;
+  esac | tr -s ' '
+}
+reference=$(for c in "${clips[@]}"; do reference_of "$c"; done | tr '\n' ' ')
+# wer REF HYP: "errors|words" (word-level Levenshtein distance).
+wer() {
+  awk -v r="$1" -v h="$2" 'BEGIN {
+    n = split(r, R, " "); m = split(h, H, " ")
+    for (j = 0; j <= m; j++) d[0, j] = j
+    for (i = 1; i <= n; i++) {
+      d[i, 0] = i
+      for (j = 1; j <= m; j++) {
+        c = d[i - 1, j - 1] + (R[i] != H[j])
+        if (d[i - 1, j] + 1 < c) c = d[i - 1, j] + 1
+        if (d[i, j - 1] + 1 < c) c = d[i, j - 1] + 1
+        d[i, j] = c
+      }
+    }
+    printf "%d|%d", d[n, m], n
+  }'
+}
 
 # start_server NAME [--set k=v...]: a fresh server in its own directory;
 # sets $pid and $port.
@@ -118,5 +152,20 @@ echo
 echo "Texts heard (speaker 1 of the 1-stream run, then the original design's last POST per clip):"
 echo
 awk -F'|' '$1 == "TEXT" && !seen[$2 "|" $3]++ {print "- " $2 " " $3 ": " $4}' "$out"
+echo
+echo "Word error rate of the finals speaker 1 heard (all of them, in order) against the test data's"
+echo "transcriptions; the original design: its last POST per clip (a batch decode of the whole clip)."
+echo
+echo "| streams | words | errors | WER |"
+echo "| ---: | ---: | ---: | ---: |"
+while IFS='|' read -r _ row heard; do
+  IFS='|' read -r errors words <<<"$(wer "$reference" "$heard")"
+  awk -v r="$row" -v e="$errors" -v w="$words" 'BEGIN {printf "| %s | %d | %d | %.1f %% |\n", r, w, e, 100 * e / w}'
+done < <(grep '^HEARD|' "$out")
+if grep -q '^TEXT|original|' "$out"; then
+  heard=$(awk -F'|' '$1 == "TEXT" && $2 == "original" {print $4}' "$out" | tr '\n' ' ')
+  IFS='|' read -r errors words <<<"$(wer "$reference" "$heard")"
+  awk -v e="$errors" -v w="$words" 'BEGIN {printf "| original, 1 | %d | %d | %.1f %% |\n", w, e, 100 * e / w}'
+fi
 echo
 echo "Targets at 1 stream: partial lag p95 <= 400 ms; eos→final − wait p95 <= 150 ms."
