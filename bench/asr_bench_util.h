@@ -42,9 +42,9 @@ inline std::vector<Utterance> real_speech_set(const asr::samples::TempDir& dir) 
   namespace s = asr::samples;
   const auto& data = s::kPocketSphinxData;
   std::vector<Utterance> set;
-  set.push_back(
-      {"goforward", "goforward", "go forward ten meters", s::read_raw(data / "goforward.raw")});
-  set.push_back({"tidigits", "dhd.2934z", "two nine three four zero",
+  set.push_back({"goforward", "goforward", s::reference_of(data / "goforward.raw"),
+                 s::read_raw(data / "goforward.raw")});
+  set.push_back({"tidigits", "dhd.2934z", s::reference_of(data / "tidigits/dhd.2934z.raw"),
                  s::read_raw(data / "tidigits/dhd.2934z.raw")});
   for (const auto& [id, text] : s::transcriptions(data / "cards/cards.transcription"))
     set.push_back({"cards", id, text, s::read_wav(data / "cards" / (id + ".wav"))});

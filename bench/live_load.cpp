@@ -16,7 +16,7 @@
 // speech, and once more at its end, over one keep-alive connection.
 //
 // Output is machine-readable lines `TAG|field|...` (PARTIAL, FINAL, WORK,
-// UTT per utterance, ORIGINAL, TEXT, HEARD) that live_load.sh turns into markdown
+// UTT per utterance, ORIGINAL, TEXT, WER) that live_load.sh turns into markdown
 // tables; see the script for what each column means.
 #include <algorithm>
 #include <boost/asio.hpp>
@@ -36,7 +36,9 @@
 #include <utility>
 #include <vector>
 
+#include "asr/wer.h"
 #include "live_bench_util.h"
+#include "speech_samples.h"
 
 namespace {
 
@@ -65,7 +67,17 @@ std::string silence(int ms) { return std::string(static_cast<std::size_t>(ms) * 
 struct Clip {
   std::string name;
   std::string pcm;
+  std::string reference;  // what is said in it ("" when unknown)
 };
+
+// The clips' words in order, and the word error rate of `heard` against
+// them, as a `WER|row|errors|words` line.
+void print_wer(const std::string& row, const std::vector<Clip>& clips, const std::string& heard) {
+  std::string reference;
+  for (const Clip& c : clips) reference += (reference.empty() ? "" : " ") + c.reference;
+  const auto e = scribepod::asr::word_errors(reference, heard);
+  std::printf("WER|%s|%zu|%zu\n", row.c_str(), e.errors(), e.reference_words);
+}
 
 struct FinalRec {
   Clock::time_point received;
@@ -272,12 +284,12 @@ int run_live(uint16_t port, std::size_t n, const std::vector<Clip>& clips) {
               other_closes.c_str());
   std::printf("WORK|%zu|%.1f|%.1f|%.0f|%.0f\n", n, recognised_s, speech_s, pct(lags, 50),
               pct(lags, 95));
-  std::string heard;  // speaker 1's finals in order, for the word error rate
+  std::string heard;  // speaker 1's finals in order
   for (const auto& [id, f] : speakers[0]->finals()) {
     std::printf("TEXT|live|%lld|%s\n", static_cast<long long>(id), f.text.c_str());
-    if (!f.text.empty()) heard += (heard.empty() ? "" : " ") + f.text;
+    heard += " " + f.text;
   }
-  std::printf("HEARD|%zu|%s\n", n, heard.c_str());
+  print_wer(std::to_string(n), clips, heard);
   return 0;
 }
 
@@ -330,6 +342,7 @@ int run_original(uint16_t port, const std::vector<Clip>& clips) {
   };
   auto at = Clock::now() + std::chrono::milliseconds(kLeadMs);
   int utt = 0;
+  std::string heard;  // its last POST's text per clip, in order
   for (const Clip& clip : clips) {
     ++utt;
     const int64_t len = pcm_ms(clip.pcm);
@@ -348,8 +361,10 @@ int run_original(uint16_t port, const std::vector<Clip>& clips) {
       }
     }
     std::printf("TEXT|original|%d|%s\n", utt, text.c_str());
+    heard += " " + text;
     at = std::max(at + std::chrono::milliseconds(len + kGapMs), Clock::now());
   }
+  print_wer("original, 1", clips, heard);
   std::printf("ORIGINAL|%zu|%zu|%.1f|%.1f|%.0f|%.0f|%.0f|%.0f|%.0f\n", posts, failures, sent_s,
               speech_s, pct(latencies, 50), pct(latencies, 95), pct(latencies, 100),
               pct(final_latencies, 50), pct(final_latencies, 95));
@@ -370,7 +385,7 @@ int main(int argc, char** argv) {
   try {
     std::vector<Clip> clips;
     for (std::size_t i = first_clip; i < args.size(); ++i)
-      clips.push_back({args[i], read_pcm(args[i])});
+      clips.push_back({args[i], read_pcm(args[i]), scribepod::asr::samples::reference_of(args[i])});
     const auto port = static_cast<uint16_t>(std::stoi(args[1]));
     return live ? run_live(port, std::stoul(args[2]), clips) : run_original(port, clips);
   } catch (const std::exception& e) {

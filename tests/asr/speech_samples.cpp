@@ -127,4 +127,18 @@ std::map<std::string, std::string> transcriptions(const fs::path& path) {
   return out;
 }
 
+std::string reference_of(const fs::path& clip) {
+  const std::string name = clip.filename().string();
+  if (name == "goforward.raw") return "go forward ten meters";
+  if (name == "dhd.2934z.raw") return "two nine three four zero";
+  if (name == "jfk.wav") return kJfkText;
+  for (const char* file : {"cards.transcription", "transcription"}) {
+    const fs::path listing = clip.parent_path() / file;
+    if (!fs::exists(listing)) continue;
+    const auto texts = transcriptions(listing);
+    if (const auto it = texts.find(clip.stem().string()); it != texts.end()) return it->second;
+  }
+  return {};
+}
+
 }  // namespace scribepod::asr::samples

@@ -47,4 +47,9 @@ audio::PcmAudio flite(const TempDir& dir, const std::string& voice, const std::s
 // id -> "ten of clubs".
 std::map<std::string, std::string> transcriptions(const std::filesystem::path& path);
 
+// What is said in a clip of the test data, by its path: goforward.raw,
+// tidigits/dhd.2934z.raw, jfk.wav, or a clip listed in the transcription
+// file beside it (cards, LibriVox). "" for a clip it does not know.
+std::string reference_of(const std::filesystem::path& clip);
+
 }  // namespace scribepod::asr::samples

@@ -123,7 +123,7 @@ struct PocketSphinxParams {
   // for the first one free. The stream's thread runs none of those steps,
   // but it does catch a finished restart up with the audio that came while
   // it ran: JFK at 1 stream (bench/live_load.sh, BENCH_ROWS=1), 25-74
-  // frames, 36-324 ms, during which the stream's pause and endpoint wait.
+  // frames, 36-460 ms, during which the stream's pause and endpoint wait.
   // Catching up in background rounds instead was tried and measured no
   // better (JFK's last utterance, final minus the endpoint wait: 494-861 ms
   // in 4 runs, against 198-594 ms in 6): JFK's live search alone costs
