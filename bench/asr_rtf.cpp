@@ -10,7 +10,7 @@
 // cost only, the words are meaningless), 2 threads, on a 30 s window and on a
 // 2.8 s utterance with the adaptive audio_ctx; model memory = VmRSS growth
 // while the recogniser loads (weights plus one decoding state).
-// Run with OMP_WAIT_POLICY=passive (asr_rtf.sh does). Prints markdown tables.
+// Run with scripts/omp-env.sh's OpenMP settings (asr_rtf.sh does). Prints markdown tables.
 #include <sys/resource.h>
 
 #include <array>

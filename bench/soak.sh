@@ -25,7 +25,7 @@ if [ -z "${SCRIBEPOD_BIN:-}" ] || [ -z "${SOAK_CLIENT:-}" ]; then
 fi
 bin=$(realpath "${SCRIBEPOD_BIN:-$build/src/cli/scribepod}")
 client=${SOAK_CLIENT:-$build/bench/soak}
-export OMP_WAIT_POLICY=passive
+. scripts/omp-env.sh
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
