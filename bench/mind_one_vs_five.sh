@@ -6,7 +6,8 @@
 # Release build dir (default build/release, configured if absent). A
 # benchmark, not a test: prints markdown tables. MIND_BENCH_RUNS (3),
 # MIND_BENCH_FIELD_TOKENS (32) and MIND_BENCH_SHAPE
-# ("--embd 512 --layers 4 --heads 8 --head-kv 2 --ff 2048")
+# ("--embd 2048 --layers 4 --heads 32 --head-kv 8 --ff 8192": about 15 minutes
+# at 3 runs; a quarter of that width takes a few minutes)
 # change the repetitions, the per-field budget and the model; MIND_BENCH_DEBUG=1
 # (running the program itself) prints one debug line per generation: prompt,
 # cached and forced tokens, decode calls.
