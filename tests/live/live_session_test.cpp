@@ -237,8 +237,13 @@ TEST(LiveSession, ResumeReplaysExactlyWhatWasMissed) {
   append(audio, silence(1));
   stream_pcm(*s1, audio, 10ms);
   ASSERT_TRUE(first.wait_count("stats", 1)) << first.events().back().dump();
-  // The second utterance is still open when the connection drops.
+  // The second utterance is still open when the connection drops: its
+  // speech ends at ~1.6 s, and the 0.15 s of silence after it is shorter than
+  // any endpoint wait, so no final can come before the drop however fast the
+  // stream is processed (with the whole clip's 0.8 s of trailing silence
+  // the endpoint could fire before the drop, and once in CI it did).
   std::vector<float> more = tidigits();
+  more.resize(16000 * 175 / 100);
   stream_pcm(*s1, more, 10ms);
   std::this_thread::sleep_for(200ms);
   s1->on_disconnect();
