@@ -47,15 +47,16 @@
 // of an hour, but its decode step takes ~2 ms, so the costs every step pays
 // whatever the model (graph build, thread hand-offs, sampling) weigh several
 // times more there than in a real model; its figures are in the issue 4
-// closing notes. The layer count scales both patterns alike. Random weights
-// almost never
-// emit end-of-generation or close a JSON string, so both patterns usually
-// spend their whole budget: the equal total budget is what makes the
-// comparison fair. (b)'s JSON is then cut off, LlmThoughts finds it invalid
-// and makes its one repair attempt (which a random model sometimes gets right
-// by chance); that attempt is an artefact of random weights and of the budget
-// (a real model under the grammar closes the object), so it is reported on
-// its own row, (b').
+// closing notes. The layer count scales both patterns alike.
+//
+// Random weights rarely emit end-of-generation, so both patterns usually
+// spend their whole budget (in (b) a field that closes its string early
+// leaves its share to the others, which then go on in smaller batches):
+// the equal total budget is what makes the comparison fair. (b)'s JSON is
+// then cut off, LlmThoughts finds it invalid and makes its one repair attempt
+// (which a random model sometimes gets right by chance); that attempt is an
+// artefact of random weights and of the budget (a real model under the
+// grammar closes the object), so it is reported on its own row, (b').
 // A pass-through RecordingGenerator records every generation.
 //
 // Median of MIND_BENCH_RUNS runs (default 3) per turn.

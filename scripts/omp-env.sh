@@ -10,10 +10,10 @@
 # - a short spin (GOMP_SPINCOUNT=3000, ~0.15 ms) keeps the barriers fast and
 #   costs ~0.2 ms of a core per idle gap.
 # Measured on the 2-core VM with a quarter-width Llama 3.2 1B layer shape
-# (512 wide, 4 layers, f32), 2 threads, one token decoded after a 900-token prompt, median ms:
-# passive 4.4-5.0, spin 1000 2.0-2.2, spin 10000 2.2-2.4, libgomp default
-# 2.1. CPU per idle gap (a parallel region, then 20 ms asleep): passive
-# 0.09 ms, spin 1000 0.14, 10000 0.60, 300000 10.8.
+# (512 wide, 4 layers, f32), 2 threads, one token decoded after a 900-token
+# prompt, median ms: passive 4.4-5.0, spin 1000 2.0-2.2, spin 10000
+# 2.2-2.4, libgomp default 2.1. CPU per idle gap (a parallel region, then
+# 20 ms asleep): passive 0.09 ms, spin 1000 0.14, 10000 0.60, 300000 10.8.
 # Whoever sets either variable keeps their choice.
 if [ -z "${GOMP_SPINCOUNT:-}" ] && [ -z "${OMP_WAIT_POLICY:-}" ]; then
   export GOMP_SPINCOUNT=3000
